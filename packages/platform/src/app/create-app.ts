@@ -1,0 +1,80 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, {
+  LogController, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { installErrorHandling } from '../http/error-handler.js'
+import { VALIDATION_KEYWORDS } from '../http/validation.js'
+import { Readiness, installHealthRoutes } from '../health/readiness.js'
+import { createMetricsRegistry, installHttpMetrics } from '../metrics/registry.js'
+import { installOpenApi, type ServiceInfo } from './openapi.js'
+import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Components checked by GET /health/ready. */
+    readiness: Readiness
+    /** This app's Prometheus registry, served at GET /metrics. */
+    metrics: Registry
+  }
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>
+
+export interface AppOptions {
+  service: ServiceInfo
+  logger: Logger
+  /** Largest accepted JSON body; larger ones get 413. */
+  bodyLimit?: number
+}
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024
+
+/**
+ * The Fastify instance every service starts from: request ids, the contract's
+ * error bodies, validation, OpenAPI, metrics and health. The service then
+ * registers its own plugins and routes on it.
+ */
+export async function createApp(options: AppOptions): Promise<App> {
+  const logger: FastifyBaseLogger = options.logger
+  const app = Fastify({
+    loggerInstance: logger,
+    genReqId: requestIdFor,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Every path id is validated by the contract's rule, not by the router's.
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    ajv: {
+      customOptions: {
+        // Wrong JSON types are errors, not something to coerce ("1" is not 1).
+        coerceTypes: false,
+        // Report every failing field at once, with its value (to tell null from invalid).
+        allErrors: true,
+        verbose: true,
+        keywords: VALIDATION_KEYWORDS,
+      },
+    },
+  })
+
+  const metrics = createMetricsRegistry(options.service.name)
+  const readiness = new Readiness()
+  app.decorate('metrics', metrics)
+  app.decorate('readiness', readiness)
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id)
+  })
+  // JSON APIs: a text/plain body is an unsupported type (415), not a string to validate.
+  app.removeContentTypeParser('text/plain')
+  installErrorHandling(app)
+  installHttpMetrics(app, metrics)
+  installHealthRoutes(app, readiness)
+  await installOpenApi(app, options.service)
+  return app.withTypeProvider<TypeBoxTypeProvider>()
+}

@@ -1,0 +1,23 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+
+export interface ServiceInfo {
+  name: string
+  version: string
+  description: string
+}
+
+/**
+ * OpenAPI 3 generated from the route schemas (so the document cannot drift
+ * from what is validated), browsable at /docs, raw at /docs/json.
+ */
+export async function installOpenApi(app: FastifyInstance, info: ServiceInfo): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: info.name, version: info.version, description: info.description },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', logLevel: 'warn' })
+}

@@ -1,0 +1,36 @@
+import { env } from './env.js'
+
+/** Variables every service reads. */
+export function serviceConfig(defaultPort: number) {
+  return {
+    HOST: env.string({ default: '0.0.0.0' }),
+    PORT: env.port(defaultPort),
+    LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  }
+}
+
+/** A service that owns a database; the default is the local stack's embedded one. */
+export function databaseConfig(defaultUrl: string) {
+  return {
+    DATABASE_URL: env.url({ default: defaultUrl, protocols: ['postgres', 'postgresql'] }),
+    DATABASE_POOL_MAX: env.integer({ default: 10, min: 1, max: 100 }),
+  }
+}
+
+/** S3 or an S3-compatible server (LocalStack, the local stack's embedded one). */
+export function s3Config() {
+  return {
+    S3_ENDPOINT: env.url({ default: 'http://127.0.0.1:4566', protocols: ['http', 'https'] }),
+    S3_REGION: env.string({ default: 'us-east-1' }),
+    // LocalStack's and the embedded server's conventional credentials; real ones come from a Secret.
+    S3_ACCESS_KEY_ID: env.string({ default: 'test' }),
+    S3_SECRET_ACCESS_KEY: env.string({ default: 'test', secret: true }),
+    S3_FORCE_PATH_STYLE: env.boolean(true),
+  }
+}
+
+export function kafkaConfig() {
+  return {
+    KAFKA_BROKERS: env.hostPortList('127.0.0.1:9092'),
+  }
+}

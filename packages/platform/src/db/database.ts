@@ -1,0 +1,47 @@
+import type { App } from '../app/create-app.js'
+import { applyMigrations } from './migrate.js'
+import type { Logger } from 'pino'
+import { createPrismaClient, pingDatabase, type PrismaClientFactoryOptions, type PrismaClientLike, type RawQueryable } from './prisma.js'
+
+export interface DatabaseOptions<T> {
+  PrismaClient: new (options: PrismaClientFactoryOptions) => T
+  connectionString: string
+  poolMax: number
+  /** The service's `prisma/<service>/migrations` folder. */
+  migrationsDir: string
+}
+
+/**
+ * Everything a database-owning service does with its database at start, in
+ * one place: apply pending migrations (under a lock, so replicas can start
+ * together), open the Prisma client, report it in /health/ready, close it on
+ * shutdown.
+ */
+export async function connectDatabase<T extends PrismaClientLike & RawQueryable>(app: App, options: DatabaseOptions<T>): Promise<T> {
+  // Fastify's logger is the pino instance createApp was given.
+  const logger = app.log as unknown as Logger
+  const { applied } = await applyMigrations({
+    connectionString: options.connectionString,
+    migrationsDir: options.migrationsDir,
+    logger,
+  })
+  if (applied.length > 0) app.log.info({ applied }, 'database migrations applied')
+  const client = createPrismaClient(options.PrismaClient, {
+    connectionString: options.connectionString,
+    poolMax: options.poolMax,
+    logger,
+  })
+  app.readiness.register({
+    name: 'db',
+    critical: true,
+    check: async () => {
+      const started = performance.now()
+      await pingDatabase(client)
+      return { status: 'UP', details: { latencyMs: Math.round(performance.now() - started) } }
+    },
+  })
+  app.addHook('onClose', async () => {
+    await client.$disconnect()
+  })
+  return client
+}

@@ -1,0 +1,32 @@
+import { httpErrors } from '@soundline/platform'
+import type { Song } from '../schemas/songs.js'
+
+/** Where songs are kept; the Prisma adapter implements it. */
+export interface SongRepository {
+  /** Inserts the song; false when metadata for that id already exists. */
+  insert(song: Song): Promise<boolean>
+  findById(id: number): Promise<Song | null>
+  /** Deletes the ids that exist and returns exactly those. */
+  deleteByIds(ids: number[]): Promise<number[]>
+}
+
+/** The Song Service's rules: one metadata record per resource id. */
+export class SongCatalog {
+  constructor(private readonly songs: SongRepository) {}
+
+  async create(song: Song): Promise<{ id: number }> {
+    const created = await this.songs.insert(song)
+    if (!created) throw httpErrors.conflict(`Metadata for resource ID=${song.id} already exists`)
+    return { id: song.id }
+  }
+
+  async get(id: number): Promise<Song> {
+    const song = await this.songs.findById(id)
+    if (!song) throw httpErrors.notFound(`Song metadata for ID=${id} not found`)
+    return song
+  }
+
+  async delete(ids: number[]): Promise<{ ids: number[] }> {
+    return { ids: await this.songs.deleteByIds(ids) }
+  }
+}

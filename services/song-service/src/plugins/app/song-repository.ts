@@ -1,0 +1,44 @@
+import fp from 'fastify-plugin'
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.js'
+import { SongCatalog, type SongRepository } from '../../domain/song-catalog.js'
+import type { Song } from '../../schemas/songs.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    songCatalog: SongCatalog
+  }
+}
+
+const UNIQUE_VIOLATION = 'P2002'
+const songFields = { id: true, name: true, artist: true, album: true, duration: true, year: true } as const
+
+export function prismaSongRepository(prisma: PrismaClient): SongRepository {
+  return {
+    async insert(song: Song) {
+      try {
+        await prisma.song.create({ data: song })
+        return true
+      } catch (error) {
+        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === UNIQUE_VIOLATION) return false
+        throw error
+      }
+    },
+
+    async findById(id: number) {
+      return prisma.song.findUnique({ where: { id }, select: songFields })
+    },
+
+    async deleteByIds(ids: number[]) {
+      // RETURNING gives exactly the rows this statement removed, even under concurrent deletes.
+      const rows = await prisma.$queryRaw<{ id: number }[]>`DELETE FROM "songs" WHERE "id" = ANY(${ids}::int[]) RETURNING "id"`
+      return rows.map((row) => row.id).sort((a, b) => a - b)
+    },
+  }
+}
+
+export default fp(
+  async (app) => {
+    app.decorate('songCatalog', new SongCatalog(prismaSongRepository(app.prisma)))
+  },
+  { name: 'song-repository', dependencies: ['database'] },
+)
