@@ -1,0 +1,46 @@
+import type { Kafka, Producer } from 'kafkajs'
+import { toKafkaRecord, type PipelineEvent } from '../events/events.js'
+import { createProducer } from './client.js'
+
+export interface RawRecord {
+  key: string | null
+  value: string
+  headers: Record<string, string>
+}
+
+/** Publishes pipeline events as CloudEvents; idempotent producer, acks from all replicas. */
+export class EventPublisher {
+  private readonly producer: Producer
+  private connected: Promise<void> | undefined
+
+  constructor(
+    kafka: Kafka,
+    private readonly source: string,
+  ) {
+    // Idempotence stops broker-side duplicates when the producer retries a send.
+    this.producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 })
+  }
+
+  private async connect(): Promise<void> {
+    this.connected ??= this.producer.connect().catch((error: unknown) => {
+      this.connected = undefined
+      throw error
+    })
+    await this.connected
+  }
+
+  async publish(topic: string, events: PipelineEvent[], traceparent?: string): Promise<void> {
+    if (events.length === 0) return
+    await this.connect()
+    await this.producer.send({ topic, acks: -1, messages: events.map((event) => toKafkaRecord(event, this.source, traceparent)) })
+  }
+
+  async sendRaw(topic: string, record: RawRecord): Promise<void> {
+    await this.connect()
+    await this.producer.send({ topic, acks: -1, messages: [record] })
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.producer.disconnect()
+  }
+}
