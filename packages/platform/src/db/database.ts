@@ -1,4 +1,4 @@
-import type { App } from '../app/create-app.js'
+import type { FastifyInstance } from 'fastify'
 import { applyMigrations } from './migrate.js'
 import type { Logger } from 'pino'
 import { createPrismaClient, pingDatabase, type PrismaClientFactoryOptions, type PrismaClientLike, type RawQueryable } from './prisma.js'
@@ -17,7 +17,7 @@ export interface DatabaseOptions<T> {
  * together), open the Prisma client, report it in /health/ready, close it on
  * shutdown.
  */
-export async function connectDatabase<T extends PrismaClientLike & RawQueryable>(app: App, options: DatabaseOptions<T>): Promise<T> {
+export async function connectDatabase<T extends PrismaClientLike & RawQueryable>(app: FastifyInstance, options: DatabaseOptions<T>): Promise<T> {
   // Fastify's logger is the pino instance createApp was given.
   const logger = app.log as unknown as Logger
   const { applied } = await applyMigrations({

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3'
-import type { App } from '../app/create-app.js'
+import type { FastifyInstance } from 'fastify'
 import { createS3Client, pingS3 } from './client.js'
 
 export interface S3Settings {
@@ -11,7 +11,7 @@ export interface S3Settings {
 }
 
 /** The service's S3 client, reported in /health/ready and closed on shutdown. */
-export function connectS3(app: App, settings: S3Settings): S3Client {
+export function connectS3(app: FastifyInstance, settings: S3Settings): S3Client {
   const s3 = createS3Client({
     endpoint: settings.S3_ENDPOINT,
     region: settings.S3_REGION,

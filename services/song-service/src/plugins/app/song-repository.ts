@@ -38,7 +38,7 @@ export function prismaSongRepository(prisma: PrismaClient): SongRepository {
 
 export default fp(
   async (app) => {
-    app.decorate('songCatalog', new SongCatalog(prismaSongRepository(app.prisma)))
+    app.decorate('songCatalog', new SongCatalog(prismaSongRepository(app.songDatabase)))
   },
   { name: 'song-repository', dependencies: ['database'] },
 )

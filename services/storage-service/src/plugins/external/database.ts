@@ -1,23 +1,23 @@
-import { connectDatabase, type App } from '@soundline/platform'
+import { connectDatabase } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import type { StorageServiceConfig } from '../../config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    prisma: PrismaClient
+    storageDatabase: PrismaClient
   }
 }
 
 export default fp<{ config: StorageServiceConfig }>(
   async (app, { config }) => {
-    const prisma = await connectDatabase(app as unknown as App, {
+    const prisma = await connectDatabase(app, {
       PrismaClient,
       connectionString: config.DATABASE_URL,
       poolMax: config.DATABASE_POOL_MAX,
       migrationsDir: config.MIGRATIONS_DIR,
     })
-    app.decorate('prisma', prisma)
+    app.decorate('storageDatabase', prisma)
   },
   { name: 'database' },
 )

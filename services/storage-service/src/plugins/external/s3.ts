@@ -1,4 +1,4 @@
-import { connectS3, type App } from '@soundline/platform'
+import { connectS3 } from '@soundline/platform'
 import type { S3Client } from '@aws-sdk/client-s3'
 import fp from 'fastify-plugin'
 import type { StorageServiceConfig } from '../../config.js'
@@ -11,7 +11,7 @@ declare module 'fastify' {
 
 export default fp<{ config: StorageServiceConfig }>(
   async (app, { config }) => {
-    app.decorate('s3', connectS3(app as unknown as App, config))
+    app.decorate('s3', connectS3(app, config))
   },
   { name: 's3' },
 )
