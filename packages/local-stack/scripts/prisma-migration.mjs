@@ -52,13 +52,13 @@ async function loadSchemaEngine() {
 /** An in-memory PGlite on an ephemeral port: the engine insists on a connection. */
 async function startScratchDatabase() {
   const { PGlite } = await import('@electric-sql/pglite')
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket')
-  const db = new PGlite()
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 })
-  await server.start()
+  // Our wire-protocol server (built with the platform package: run `npm run build` first).
+  const { servePglite } = await import('@soundline/platform/testing')
+  const db = await PGlite.create()
+  const server = await servePglite({ db, port: 0, maxConnections: 4 })
   return {
     db,
-    url: `postgres://postgres@${server.getServerConn()}/postgres`,
+    url: `postgres://postgres@127.0.0.1:${server.port}/postgres`,
     async stop() {
       await server.stop()
       await db.close()

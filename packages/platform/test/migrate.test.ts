@@ -1,5 +1,5 @@
 // applyMigrations + createPrismaClient against real databases over real sockets:
-// an embedded PGlite behind @electric-sql/pglite-socket, and, when TEST_POSTGRES_URL
+// an embedded PGlite behind our wire-protocol server, and, when TEST_POSTGRES_URL
 // is set, a fresh database on that PostgreSQL server.
 import { randomBytes } from 'node:crypto'
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils'
 import { PrismaPg } from '@prisma/adapter-pg'
 import * as schemaEngineGlue from '@prisma/schema-engine-wasm/schema_engine_bg'
@@ -16,6 +15,7 @@ import { pino } from 'pino'
 import t, { type Test } from 'tap'
 import { applyMigrations, migrationChecksum, MigrationHistoryError } from '../src/db/migrate.js'
 import { createPrismaClient, pingDatabase } from '../src/db/prisma.js'
+import { servePglite } from '../src/testing/pglite-server.js'
 import { PrismaClient as SongPrismaClient } from '../../../services/song-service/src/generated/prisma/client.js'
 import { PrismaClient as StoragePrismaClient } from '../../../services/storage-service/src/generated/prisma/client.js'
 
@@ -31,11 +31,10 @@ const targets: Target[] = [
   {
     name: 'pglite',
     async start() {
-      const db = new PGlite()
-      const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 8 })
-      await server.start() // port 0: getServerConn() reports the port the OS picked
+      const db = await PGlite.create()
+      const server = await servePglite({ db, port: 0, maxConnections: 8 })
       return {
-        url: `postgres://postgres@${server.getServerConn()}/postgres`,
+        url: `postgres://postgres@127.0.0.1:${server.port}/postgres`,
         async stop() {
           await server.stop()
           await db.close()
