@@ -1,0 +1,28 @@
+// npm run bench: each suite measures against a baseline in the same run and
+// prints a table. BENCH_DURATION (seconds per load, default 10) and
+// BENCH_POSTGRES_URL (a real PostgreSQL server for the database rows) tune it;
+// BENCH_ONLY=song,startup picks suites.
+import { describeMachine } from './machine.js'
+import { benchSongService } from './suites/song-service.js'
+import { benchStartup } from './suites/startup.js'
+
+const durationSeconds = Number(process.env.BENCH_DURATION ?? 10)
+const postgresUrl = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL
+const only = process.env.BENCH_ONLY?.split(',')
+
+const suites: { name: string; title: string; run: () => Promise<string> }[] = [
+  {
+    name: 'song',
+    title: `Song Service vs bare Fastify, 50 connections, ${durationSeconds} s each${postgresUrl ? '' : ' (set BENCH_POSTGRES_URL for the PostgreSQL rows)'}`,
+    run: () => benchSongService({ durationSeconds, postgresUrl }),
+  },
+  { name: 'startup', title: 'npm start: orchestrator start to every service ready (jars cached)', run: benchStartup },
+]
+
+console.log(`Soundline benchmarks\nmachine: ${describeMachine()}\n`)
+for (const suite of suites) {
+  if (only && !only.includes(suite.name)) continue
+  console.log(`## ${suite.title}\n`)
+  console.log(await suite.run())
+  console.log()
+}
