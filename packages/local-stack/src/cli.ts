@@ -119,6 +119,8 @@ function serviceEnv(service: ServiceEntry, services: ServiceEntry[], infra: Infr
     S3_ENDPOINT: infra.s3Endpoint,
     KAFKA_BROKERS: infra.kafkaBrokers,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    // Local development runs on Node 20; images run Node 22, which the SDK's warning asks for.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
   };
 }
 

@@ -33,7 +33,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const scratch = await mkdtemp(join(tmpdir(), 'soundline-test-env-'));
   const stops: { name: string; stop(): Promise<void> }[] = [];
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: [join(repoRoot, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter) };
+  const env: NodeJS.ProcessEnv = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, PATH: [join(repoRoot, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter) };
 
   const cleanup = async (): Promise<void> => {
     for (const { name, stop } of stops.splice(0)) {
