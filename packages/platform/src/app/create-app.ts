@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, {
   LogController, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/logger.js'
 import type { Registry } from 'prom-client'
 import { installErrorHandling } from '../http/error-handler.js'
 import { VALIDATION_KEYWORDS } from '../http/validation.js'
@@ -42,9 +42,8 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024
  * registers its own plugins and routes on it.
  */
 export async function createApp(options: AppOptions): Promise<App> {
-  const logger: FastifyBaseLogger = options.logger
   const app = Fastify({
-    loggerInstance: logger,
+    loggerInstance: options.logger,
     genReqId: requestIdFor,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify'
 import { applyMigrations } from './migrate.js'
-import type { Logger } from 'pino'
 import { createPrismaClient, pingDatabase, type PrismaClientFactoryOptions, type PrismaClientLike, type RawQueryable } from './prisma.js'
 
 export interface DatabaseOptions<T> {
@@ -18,8 +17,7 @@ export interface DatabaseOptions<T> {
  * shutdown.
  */
 export async function connectDatabase<T extends PrismaClientLike & RawQueryable>(app: FastifyInstance, options: DatabaseOptions<T>): Promise<T> {
-  // Fastify's logger is the pino instance createApp was given.
-  const logger = app.log as unknown as Logger
+  const logger = app.log
   const { applied } = await applyMigrations({
     connectionString: options.connectionString,
     migrationsDir: options.migrationsDir,

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import pg from 'pg'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/logger.js'
 import { lockForTransaction, PRISMA_MIGRATE_LOCK_KEY } from './advisory-lock.js'
 
 export interface MigrateOptions {

@@ -1,5 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/logger.js'
 
 /** The Prisma log levels we subscribe to; both are routed to pino. */
 export type PrismaLogLevel = 'warn' | 'error'

@@ -3,7 +3,7 @@
 // explicit partitioner.
 import { Kafka, Partitioners, logLevel } from 'kafkajs'
 import type { LogEntry, Producer, ProducerConfig, RetryOptions } from 'kafkajs'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/logger.js'
 
 export interface KafkaClientConfig {
   brokers: string[]
@@ -30,10 +30,17 @@ export function parseBrokers(value: string): string[] {
 }
 
 function kafkaLogLevelFor(logger: Logger): logLevel {
-  if (logger.isLevelEnabled('debug')) return logLevel.DEBUG
-  if (logger.isLevelEnabled('info')) return logLevel.INFO
-  if (logger.isLevelEnabled('warn')) return logLevel.WARN
-  return logLevel.ERROR
+  switch (logger.level) {
+    case 'trace':
+    case 'debug':
+      return logLevel.DEBUG
+    case 'info':
+      return logLevel.INFO
+    case 'warn':
+      return logLevel.WARN
+    default:
+      return logLevel.ERROR
+  }
 }
 
 /** A kafkajs Kafka whose logs go to the given pino logger. */

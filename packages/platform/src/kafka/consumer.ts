@@ -1,5 +1,5 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/logger.js'
 import type { HealthComponent } from '../health/readiness.js'
 import { InvalidEventError, deadLetterTopic, parseEvent, type PipelineEvent, type Topic } from '../events/events.js'
 import type { EventPublisher } from './publisher.js'

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/logger.js'
 import type { App } from '../app/create-app.js'
 import { ConfigError } from '../config/env.js'
 

@@ -1,4 +1,11 @@
-import { pino, stdTimeFunctions, type Logger, type LoggerOptions } from 'pino'
+import type { FastifyBaseLogger } from 'fastify'
+import { pino, stdTimeFunctions, type LoggerOptions, type Logger as PinoLogger } from 'pino'
+
+/**
+ * The logger platform code accepts: pino's API as Fastify exposes it on
+ * `app.log`. A pino logger is one too, so library code takes either without casts.
+ */
+export type Logger = FastifyBaseLogger
 
 /**
  * Paths that must never reach a log line. Tokens and passwords travel in
@@ -31,8 +38,7 @@ export function loggerOptions(config: LoggerConfig): LoggerOptions {
   }
 }
 
-export function createLogger(config: LoggerConfig): Logger {
+export function createLogger(config: LoggerConfig): PinoLogger {
   return pino(loggerOptions(config))
 }
 
-export type { Logger }

@@ -5,7 +5,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import type { Logger } from 'pino';
+import type { Logger } from '../logging/logger.js';
 
 export interface S3ClientConfig {
   /** Unset means real AWS; set for LocalStack or the embedded server. */

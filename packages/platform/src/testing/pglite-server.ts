@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '../logging/logger.js';
 
 /**
  * A PostgreSQL wire-protocol server in front of one PGlite instance.

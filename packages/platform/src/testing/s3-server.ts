@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
-import type { Logger } from 'pino';
+import type { Logger } from '../logging/logger.js';
 
 /** The slice of s3rver 3.x we use (it ships no types). */
 interface S3rverInstance {

@@ -66,7 +66,7 @@ export function s3Buckets(s3: S3Client, logger: Logger): Buckets {
 
 export default fp(
   async (app) => {
-    const registry = new StorageRegistry(prismaStorageRepository(app.storageDatabase), s3Buckets(app.s3, app.log as unknown as Logger))
+    const registry = new StorageRegistry(prismaStorageRepository(app.storageDatabase), s3Buckets(app.s3, app.log))
     const { created } = await registry.initialize()
     if (created.length > 0) app.log.info({ created }, 'default storages created')
     app.decorate('storageRegistry', registry)
