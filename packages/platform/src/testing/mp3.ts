@@ -88,8 +88,8 @@ export function wavBytes(seconds = 0.1): Buffer {
 
 // --- audio ---------------------------------------------------------------
 
-/** Audio encoded per seed is half a second; longer files cycle its frames. */
-const BLOCK_SECONDS = 0.5
+/** Audio encoded per seed is a quarter second; longer files cycle its frames. */
+const BLOCK_SECONDS = 0.25
 const blocks = new Map<string, EncodedBlock>()
 
 function audioStream(seconds: number, seed: number, sampleRate: number, kbps: number): Buffer {
