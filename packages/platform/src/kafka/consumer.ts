@@ -45,7 +45,14 @@ function headersOf(message: KafkaMessage): Record<string, string> {
  */
 export async function startEventConsumer(options: EventConsumerOptions): Promise<RunningConsumer> {
   const { kafka, groupId, logger } = options
-  const consumer: Consumer = kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 })
+  const consumer: Consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    // A fetch returns as soon as a message arrives; this only bounds how long
+    // an idle fetch holds up disconnect() at shutdown (kafkajs' default is 5 s).
+    maxWaitTimeInMs: 500,
+  })
   let connected = false
   let lastCrash: string | undefined
   consumer.on(consumer.events.GROUP_JOIN, () => {

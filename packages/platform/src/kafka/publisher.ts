@@ -8,7 +8,7 @@ export interface RawRecord {
   headers: Record<string, string>
 }
 
-/** Publishes pipeline events as CloudEvents; idempotent producer, acks from all replicas. */
+/** Publishes pipeline events as CloudEvents, acknowledged by all in-sync replicas. */
 export class EventPublisher {
   private readonly producer: Producer
   private connected: Promise<void> | undefined
@@ -17,8 +17,10 @@ export class EventPublisher {
     kafka: Kafka,
     private readonly source: string,
   ) {
-    // Idempotence stops broker-side duplicates when the producer retries a send.
-    this.producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 })
+    // Not kafkajs' idempotent mode: it wants unlimited retries, and our callers
+    // (the outbox relay) need a send to fail so they can back off. A duplicate
+    // from a retried send is harmless: every consumer de-duplicates by eventId.
+    this.producer = createProducer(kafka, { maxInFlightRequests: 1 })
   }
 
   private async connect(): Promise<void> {
