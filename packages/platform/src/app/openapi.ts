@@ -18,6 +18,8 @@ export async function installOpenApi(app: FastifyInstance, info: ServiceInfo): P
       openapi: '3.0.3',
       info: { title: info.name, version: info.version, description: info.description },
     },
+    // HEAD is part of the contract where it exists (HEAD /resources/{id}).
+    exposeHeadRoutes: true,
   })
   await app.register(swaggerUi, { routePrefix: '/docs', logLevel: 'warn' })
 }

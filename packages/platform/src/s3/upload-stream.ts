@@ -1,0 +1,80 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type CompletedPart,
+  type S3Client,
+} from '@aws-sdk/client-s3'
+import type { Readable } from 'node:stream'
+
+/** S3's smallest part (except the last). */
+export const MIN_PART_BYTES = 5 * 1024 * 1024
+export const DEFAULT_PART_BYTES = 8 * 1024 * 1024
+
+export interface UploadStreamOptions {
+  bucket: string
+  key: string
+  body: Readable
+  contentType?: string
+  /** Bytes per part, at least 5 MiB; memory use is about twice this. Default 8 MiB. */
+  partBytes?: number
+}
+
+/**
+ * Streams a body of unknown length to S3 with flat memory: a body that fits in
+ * one part is a single PutObject; a larger one is a multipart upload whose
+ * parts are sent one at a time (the body is not read while a part is in
+ * flight). If the body or S3 fails, the multipart upload is aborted and the
+ * body's error is rethrown as is, so callers can tell their own errors apart.
+ * (What @aws-sdk/lib-storage's Upload does, without the extra dependency.)
+ */
+export async function uploadStream(s3: S3Client, options: UploadStreamOptions): Promise<{ size: number }> {
+  const { bucket, key, body, contentType } = options
+  const partBytes = Math.max(MIN_PART_BYTES, options.partBytes ?? DEFAULT_PART_BYTES)
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  let size = 0
+  let uploadId: string | undefined
+  const parts: CompletedPart[] = []
+
+  const sendPart = async (data: Buffer): Promise<void> => {
+    if (uploadId === undefined) {
+      const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }))
+      if (!created.UploadId) throw new Error(`S3 returned no UploadId for ${bucket}/${key}`)
+      uploadId = created.UploadId
+    }
+    const PartNumber = parts.length + 1
+    const { ETag } = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: data, ContentLength: data.length }))
+    parts.push({ ETag, PartNumber })
+  }
+
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      pending.push(chunk)
+      pendingBytes += chunk.length
+      size += chunk.length
+      while (pendingBytes >= partBytes) {
+        const all = Buffer.concat(pending, pendingBytes)
+        pending = [all.subarray(partBytes)]
+        pendingBytes = all.length - partBytes
+        await sendPart(all.subarray(0, partBytes))
+      }
+    }
+    const rest = Buffer.concat(pending, pendingBytes)
+    if (uploadId === undefined) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: rest, ContentLength: rest.length, ContentType: contentType }))
+      return { size }
+    }
+    if (rest.length > 0) await sendPart(rest)
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }))
+    return { size }
+  } catch (error) {
+    if (uploadId !== undefined) {
+      // Best effort: S3 also expires abandoned uploads through lifecycle rules; the caller's error matters more.
+      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined)
+    }
+    throw error
+  }
+}

@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url'
+import { databaseConfig, env, kafkaConfig, loadConfig, s3Config, serviceConfig, type ConfigOf } from '@soundline/platform'
+
+const MIB = 1024 * 1024
+
+const spec = {
+  ...serviceConfig(8081),
+  ...databaseConfig('postgres://postgres@127.0.0.1:5435/postgres'),
+  ...s3Config(),
+  ...kafkaConfig(),
+  MIGRATIONS_DIR: env.string({ default: fileURLToPath(new URL('../../../prisma/resource/migrations', import.meta.url)) }),
+  MAX_UPLOAD_BYTES: env.integer({ default: 50 * MIB, min: 1, max: Number.MAX_SAFE_INTEGER }),
+  STORAGE_SERVICE_URL: env.url({ default: 'http://127.0.0.1:8083', protocols: ['http', 'https'] }),
+  STORAGE_SERVICE_TIMEOUT_MS: env.integer({ default: 2_000, min: 1, max: 60_000 }),
+  SONG_SERVICE_URL: env.url({ default: 'http://127.0.0.1:8082', protocols: ['http', 'https'] }),
+  SONG_SERVICE_TIMEOUT_MS: env.integer({ default: 2_000, min: 1, max: 60_000 }),
+  KAFKA_TOPIC_PREFIX: env.string({ default: '' }),
+  KAFKA_GROUP_ID: env.string({ default: 'resource-service' }),
+  // How often the outbox relay looks for events committed by other replicas.
+  OUTBOX_POLL_INTERVAL_MS: env.integer({ default: 250, min: 10, max: 60_000 }),
+}
+
+export type ResourceServiceConfig = ConfigOf<typeof spec>
+
+export function loadResourceServiceConfig(environment: NodeJS.ProcessEnv = process.env): ResourceServiceConfig {
+  return loadConfig(spec, environment)
+}

@@ -1,0 +1,137 @@
+import { newEvent, TOPICS, type ResourceDeleted, type ResourceUploaded } from '@soundline/platform'
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.js'
+import type { Resource as ResourceRow } from '../../generated/prisma/client.js'
+import type { DeletedResource, ResourceRepository } from '../../domain/resource-repository.js'
+import type { NewResource, ObjectLocation, Resource } from '../../domain/resource.js'
+import type { TopicNames } from '../../kafka-topics.js'
+
+const UNIQUE_VIOLATION = 'P2002'
+
+type Transaction = Prisma.TransactionClient
+
+function toResource(row: ResourceRow): Resource {
+  return {
+    id: row.id,
+    state: row.state,
+    storageId: row.storageId,
+    bucket: row.bucket,
+    key: row.key,
+    staging: { bucket: row.stagingBucket, key: row.stagingKey },
+    size: Number(row.size),
+    sha256: row.sha256,
+    failureReason: row.failureReason,
+    idempotencyKey: row.idempotencyKey,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  }
+}
+
+/** The envelope is stored as it will be published (JSON value of the Kafka record). */
+function asJson(event: ResourceUploaded | ResourceDeleted): Prisma.InputJsonObject {
+  return event as unknown as Prisma.InputJsonObject
+}
+
+/**
+ * Prisma adapter. `onCommitted` runs after every transaction that wrote to
+ * the outbox (it wakes the relay).
+ */
+export function prismaResourceRepository(prisma: PrismaClient, topics: TopicNames, onCommitted: () => void): ResourceRepository {
+  const announceDeletes = async (tx: Transaction, ids: number[]): Promise<void> => {
+    if (ids.length === 0) return
+    await tx.outboxEvent.createMany({
+      data: ids.map((id) => ({ topic: topics.resourceDeleted, payload: asJson(newEvent<ResourceDeleted>(TOPICS.resourceDeleted, id, {})) })),
+    })
+  }
+  const recordProcessed = async (tx: Transaction | PrismaClient, eventId: string): Promise<void> => {
+    await tx.processedEvent.createMany({ data: [{ eventId }], skipDuplicates: true })
+  }
+
+  return {
+    async createStaged(resource: NewResource) {
+      try {
+        const row = await prisma.$transaction(async (tx) => {
+          const created = await tx.resource.create({
+            data: { ...resource, stagingBucket: resource.bucket, stagingKey: resource.key, size: BigInt(resource.size) },
+          })
+          const event = newEvent<ResourceUploaded>(TOPICS.resourceUploaded, created.id, { size: resource.size, sha256: resource.sha256 })
+          await tx.outboxEvent.create({ data: { topic: topics.resourceUploaded, payload: asJson(event) } })
+          return created
+        })
+        onCommitted()
+        return { created: toResource(row) }
+      } catch (error) {
+        const duplicate = error instanceof Prisma.PrismaClientKnownRequestError && error.code === UNIQUE_VIOLATION
+        const existing = duplicate && resource.idempotencyKey ? await prisma.resource.findUnique({ where: { idempotencyKey: resource.idempotencyKey } }) : null
+        if (existing) return { existing: toResource(existing) }
+        throw error
+      }
+    },
+
+    async findById(id: number) {
+      const row = await prisma.resource.findUnique({ where: { id } })
+      return row ? toResource(row) : null
+    },
+
+    async findByIds(ids: number[]) {
+      return (await prisma.resource.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } })).map(toResource)
+    },
+
+    async findByIdempotencyKey(key: string) {
+      const row = await prisma.resource.findUnique({ where: { idempotencyKey: key } })
+      return row ? toResource(row) : null
+    },
+
+    async deleteByIds(ids: number[]) {
+      const rows = await prisma.$transaction(async (tx) => {
+        // RETURNING: exactly the rows this statement removed, with where their files were at that moment.
+        const deleted = await tx.$queryRaw<{ id: number; bucket: string; key: string; staging_bucket: string; staging_key: string }[]>`
+          DELETE FROM "resources" WHERE "id" = ANY(${ids}::int[])
+          RETURNING "id", "bucket", "key", "staging_bucket", "staging_key"`
+        await announceDeletes(tx, deleted.map((row) => row.id))
+        return deleted
+      })
+      if (rows.length > 0) onCommitted()
+      return rows.map((row): DeletedResource => ({
+        id: row.id,
+        bucket: row.bucket,
+        key: row.key,
+        staging: { bucket: row.staging_bucket, key: row.staging_key },
+      }))
+    },
+
+    async isProcessed(eventId: string) {
+      return (await prisma.processedEvent.findUnique({ where: { eventId } })) !== null
+    },
+
+    async recordProcessed(eventId: string) {
+      await recordProcessed(prisma, eventId)
+    },
+
+    async markPermanent(id: number, storageId: number, location: ObjectLocation, eventId: string) {
+      return prisma.$transaction(async (tx) => {
+        const { count } = await tx.resource.updateMany({
+          where: { id },
+          data: { state: 'PERMANENT', storageId, bucket: location.bucket, key: location.key, failureReason: null },
+        })
+        if (count > 0) await recordProcessed(tx, eventId)
+        return count > 0
+      })
+    },
+
+    async markFailed(id: number, reason: string, eventId: string) {
+      return prisma.$transaction(async (tx) => {
+        const { count } = await tx.resource.updateMany({ where: { id }, data: { state: 'FAILED', failureReason: reason.slice(0, 1000) } })
+        if (count > 0) await recordProcessed(tx, eventId)
+        return count > 0
+      })
+    },
+
+    async announceDeleted(id: number, eventId: string) {
+      await prisma.$transaction(async (tx) => {
+        await announceDeletes(tx, [id])
+        await recordProcessed(tx, eventId)
+      })
+      onCommitted()
+    },
+  }
+}

@@ -1,0 +1,66 @@
+import { ErrorBody, IdCsvQuery, IdParams, IdResponse, IdsResponse, BadRequestBody, parseIdCsv, parsePathId, type App } from '@soundline/platform'
+import type { FastifyReply } from 'fastify'
+import type { FileResponse } from '../../domain/resource-library.js'
+import { MP3_CONTENT_TYPE } from '../../domain/resource-uploads.js'
+import type { Resource } from '../../domain/resource.js'
+import { RangeHeaders, ResourceStatus, UploadHeaders } from '../../schemas/resources.js'
+
+const fileErrors = { 400: ErrorBody, 404: ErrorBody, 416: ErrorBody }
+
+function sendFile(reply: FastifyReply, file: FileResponse): FastifyReply {
+  const length = file.range ? file.range.end - file.range.start + 1 : file.size
+  reply.code(file.status).headers({ 'content-type': MP3_CONTENT_TYPE, 'content-length': String(length), 'accept-ranges': 'bytes' })
+  if (file.range) reply.header('content-range', `bytes ${file.range.start}-${file.range.end}/${file.size}`)
+  return reply.send(file.body)
+}
+
+function toStatus(resource: Resource): ResourceStatus {
+  const { id, state, storageId, bucket, key, size, sha256, failureReason } = resource
+  return { id, state, storageId, bucket, key, size, sha256, failureReason, createdAt: resource.createdAt.toISOString(), updatedAt: resource.updatedAt.toISOString() }
+}
+
+export default async function resourceRoutes(app: App): Promise<void> {
+  // Uploads are streamed, never buffered or parsed: every content type reaches
+  // the handler as the raw stream, which rejects anything but audio/mpeg.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+
+  app.post('', {
+    schema: {
+      summary: 'Upload an MP3 file (the request body, Content-Type: audio/mpeg)',
+      tags: ['resources'],
+      headers: UploadHeaders,
+      response: { 200: IdResponse, 400: BadRequestBody, 409: ErrorBody, 413: ErrorBody, 503: ErrorBody },
+    },
+    handler: async (request) => {
+      const length = request.headers['content-length']
+      return app.resourceUploads.upload({
+        contentType: request.headers['content-type'],
+        contentLength: length === undefined ? undefined : Number(length),
+        idempotencyKey: request.headers['idempotency-key'],
+        body: request.raw,
+      })
+    },
+  })
+
+  // Declared before GET, so Fastify does not derive a HEAD that would open the object.
+  app.head('/:id', {
+    schema: { summary: 'Size and type of the file, no body', tags: ['resources'], params: IdParams, headers: RangeHeaders, response: fileErrors },
+    handler: async (request, reply) => sendFile(reply, await app.resourceLibrary.file(parsePathId(request.params.id), request.headers.range, false)),
+  })
+
+  app.get('/:id', {
+    schema: { summary: 'Download the file, or one byte range of it', tags: ['resources'], params: IdParams, headers: RangeHeaders, response: fileErrors },
+    handler: async (request, reply) => sendFile(reply, await app.resourceLibrary.file(parsePathId(request.params.id), request.headers.range, true)),
+  })
+
+  app.get('/:id/status', {
+    schema: { summary: 'Where the file is and how processing went', tags: ['resources'], params: IdParams, response: { 200: ResourceStatus, 400: ErrorBody, 404: ErrorBody } },
+    handler: async (request) => toStatus(await app.resourceLibrary.get(parsePathId(request.params.id))),
+  })
+
+  app.delete('', {
+    schema: { summary: 'Delete resources, their files and their song metadata', tags: ['resources'], querystring: IdCsvQuery, response: { 200: IdsResponse, 400: ErrorBody } },
+    handler: async (request) => app.resourceLibrary.delete(parseIdCsv(request.query.id)),
+  })
+}

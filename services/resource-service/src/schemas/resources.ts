@@ -1,0 +1,34 @@
+import { INVALID } from '@soundline/platform'
+import { Type, type Static } from 'typebox'
+
+export const UploadHeaders = Type.Object({
+  'content-type': Type.Optional(Type.String({ description: 'Must be audio/mpeg', examples: ['audio/mpeg'] })),
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'Retries with the same key (and the same bytes) return the same id and store nothing twice',
+      [INVALID]: 'Idempotency-Key must be 1 to 255 characters',
+    }),
+  ),
+})
+
+export const RangeHeaders = Type.Object({
+  range: Type.Optional(Type.String({ description: 'One byte range: bytes=a-b, bytes=a- or bytes=-n', examples: ['bytes=0-1023'] })),
+})
+
+export const ResourceState = Type.Union([Type.Literal('STAGING'), Type.Literal('PERMANENT'), Type.Literal('FAILED')])
+
+export const ResourceStatus = Type.Object({
+  id: Type.Integer({ minimum: 1 }),
+  state: ResourceState,
+  storageId: Type.Integer(),
+  bucket: Type.String(),
+  key: Type.String(),
+  size: Type.Integer({ description: 'Bytes' }),
+  sha256: Type.String({ description: 'Hex SHA-256 of the file' }),
+  failureReason: Type.Union([Type.String(), Type.Null()], { description: 'Why processing failed; null unless FAILED' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+})
+export type ResourceStatus = Static<typeof ResourceStatus>

@@ -1,0 +1,2 @@
+/** The name in logs, metrics, Kafka client ids and the CloudEvents source. */
+export const SERVICE_NAME = 'resource-service'

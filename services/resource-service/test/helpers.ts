@@ -1,0 +1,105 @@
+// Real surroundings for the Resource Service's tests: PGlite databases, an S3
+// server, the real Storage and Song services in-process, and a real Kafka
+// broker (KAFKA_BROKERS, as `npm test` provides; Kafka helpers come from
+// @soundline/platform/testing). Nothing is mocked.
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
+import { createLogger, createS3Client } from '@soundline/platform'
+import { http, kafkaBrokers, listenOnFreePort, startTestDatabase, startTestS3, type Teardown } from '@soundline/platform/testing'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { buildApp as buildSongService } from '../../song-service/src/app.js'
+import { loadSongServiceConfig } from '../../song-service/src/config.js'
+import { buildApp as buildStorageService } from '../../storage-service/src/app.js'
+import { loadStorageServiceConfig } from '../../storage-service/src/config.js'
+import { buildApp } from '../src/app.js'
+import { loadResourceServiceConfig } from '../src/config.js'
+
+export const silent = createLogger({ service: 'resource-service-test', level: 'silent' })
+
+export interface Stack {
+  s3: S3Client
+  s3Endpoint: string
+  storageBase: string
+  songBase: string
+  /** Unique per stack: these tests share one broker and one S3 with other test files. */
+  stagingBucket: string
+  permanentBucket: string
+  topicPrefix: string
+}
+
+async function service(app: Awaited<ReturnType<typeof buildStorageService>>, teardown: Teardown): Promise<string> {
+  teardown(() => app.close())
+  return listenOnFreePort(app)
+}
+
+/** S3, the Storage Service (with this stack's own buckets as its lowest-id storages) and the Song Service. */
+export async function startStack(teardown: Teardown): Promise<Stack> {
+  const s3Server = await startTestS3()
+  teardown(() => s3Server.stop())
+  const s3 = createS3Client({ endpoint: s3Server.endpoint, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test', forcePathStyle: true })
+  teardown(() => s3.destroy())
+
+  const [storageDb, songDb] = await Promise.all([startTestDatabase(), startTestDatabase()])
+  teardown(() => storageDb.stop())
+  teardown(() => songDb.stop())
+  const storageConfig = loadStorageServiceConfig({ DATABASE_URL: storageDb.url, S3_ENDPOINT: s3Server.endpoint, LOG_LEVEL: 'silent' })
+  const songConfig = loadSongServiceConfig({ DATABASE_URL: songDb.url, LOG_LEVEL: 'silent' })
+  const [storageBase, songBase] = await Promise.all([
+    buildStorageService(storageConfig, silent).then((app) => service(app, teardown)),
+    buildSongService(songConfig, silent).then((app) => service(app, teardown)),
+  ])
+
+  const unique = randomBytes(4).toString('hex')
+  const stagingBucket = `rs-staging-${unique}`
+  const permanentBucket = `rs-permanent-${unique}`
+  // Replace the defaults (shared bucket names) by this stack's buckets.
+  await http('DELETE', `${storageBase}/storages?id=1,2`)
+  await http('POST', `${storageBase}/storages`, { json: { storageType: 'STAGING', bucket: stagingBucket, path: '/staging' } })
+  await http('POST', `${storageBase}/storages`, { json: { storageType: 'PERMANENT', bucket: permanentBucket, path: '/permanent/files' } })
+  return { s3, s3Endpoint: s3Server.endpoint, storageBase, songBase, stagingBucket, permanentBucket, topicPrefix: `test-${unique}.` }
+}
+
+/** A Resource Service wired to the stack, on a fresh database unless env.DATABASE_URL names one. */
+export async function startResourceService(stack: Stack, teardown: Teardown, env: Record<string, string> = {}) {
+  let databaseUrl = env.DATABASE_URL
+  if (!databaseUrl) {
+    const database = await startTestDatabase()
+    teardown(() => database.stop())
+    databaseUrl = database.url
+  }
+  const config = loadResourceServiceConfig({
+    DATABASE_URL: databaseUrl,
+    S3_ENDPOINT: stack.s3Endpoint,
+    KAFKA_BROKERS: kafkaBrokers(),
+    KAFKA_TOPIC_PREFIX: stack.topicPrefix,
+    KAFKA_GROUP_ID: `${stack.topicPrefix}resource-service`,
+    STORAGE_SERVICE_URL: stack.storageBase,
+    SONG_SERVICE_URL: stack.songBase,
+    LOG_LEVEL: 'silent',
+    ...env,
+  })
+  const app = await buildApp(config, silent)
+  teardown(() => app.close())
+  const base = await listenOnFreePort(app)
+  return { app, base, databaseUrl }
+}
+
+export async function objectKeys(s3: S3Client, bucket: string): Promise<string[]> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }))
+  return (listed.Contents ?? []).map((object) => object.Key ?? '').sort()
+}
+
+/** Rows in a table of the service's database. */
+export async function countRows(databaseUrl: string, table: 'resources' | 'outbox'): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    return Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)
+  } finally {
+    await client.end()
+  }
+}
+
+export async function upload(base: string, body: Uint8Array, headers: Record<string, string> = {}) {
+  return http('POST', `${base}/resources`, { body, headers: { 'content-type': 'audio/mpeg', ...headers } })
+}
