@@ -37,7 +37,7 @@ export default fp<{ config: ResourceProcessorConfig }>(
       registers: [app.metrics],
     })
 
-    const consumer = await startEventConsumer({
+    const consumer = startEventConsumer({
       kafka: app.kafka,
       groupId: config.KAFKA_GROUP_ID,
       topics: [TOPICS.resourceUploaded, TOPICS.resourceDeleted],
