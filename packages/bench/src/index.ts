@@ -5,6 +5,7 @@
 import { describeMachine } from './machine.js'
 import { benchSongService } from './suites/song-service.js'
 import { benchStartup } from './suites/startup.js'
+import { benchBreaker } from './suites/breaker.js'
 
 const durationSeconds = Number(process.env.BENCH_DURATION ?? 10)
 const postgresUrl = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL
@@ -17,6 +18,7 @@ const suites: { name: string; title: string; run: () => Promise<string> }[] = [
     run: () => benchSongService({ durationSeconds, postgresUrl }),
   },
   { name: 'startup', title: 'npm start: orchestrator start to every service ready (jars cached)', run: benchStartup },
+  { name: 'breaker', title: 'Circuit breakers: cost per call around an async function that resolves at once', run: benchBreaker },
 ]
 
 console.log(`Soundline benchmarks\nmachine: ${describeMachine()}\n`)
