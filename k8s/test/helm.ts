@@ -1,0 +1,91 @@
+// Helpers of the chart tests: run helm, parse what it renders, validate every object
+// against the Kubernetes and Prometheus-operator schemas (kubernetes-models, offline).
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseAllDocuments } from 'yaml'
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const helmBin = process.env.HELM ?? 'helm'
+
+export const SERVICE_CHARTS = readdirSync(path.join(repoRoot, 'charts'), { withFileTypes: true })
+  .filter((e) => e.isDirectory() && e.name !== 'soundline-lib' && existsSync(path.join(repoRoot, 'charts', e.name, 'Chart.yaml')))
+  .map((e) => e.name)
+  .sort()
+
+export interface K8sObject {
+  apiVersion: string
+  kind: string
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+  [key: string]: unknown
+}
+
+export interface HelmResult {
+  status: number
+  stdout: string
+  stderr: string
+}
+
+export function helm(args: string[]): HelmResult {
+  const result = spawnSync(helmBin, args, { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  if (result.error) throw result.error
+  return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr }
+}
+
+/** Why helm cannot be used here, or null. On CI a missing helm is an error, not a skip. */
+export function helmMissing(): string | null {
+  const result = spawnSync(helmBin, ['version', '--short'], { encoding: 'utf8' })
+  if (result.error || result.status !== 0) return `helm not found (${helmBin}); k8s/check.sh installs it`
+  return null
+}
+
+let depsBuilt = false
+export function buildDependencies(): void {
+  if (depsBuilt) return
+  for (const chart of SERVICE_CHARTS) {
+    const result = helm(['dependency', 'build', `charts/${chart}`])
+    if (result.status !== 0) throw new Error(`helm dependency build charts/${chart}: ${result.stderr}`)
+  }
+  depsBuilt = true
+}
+
+export function render(chartDir: string, release: string, namespace: string, extraArgs: string[] = []): K8sObject[] {
+  const result = helm(['template', release, chartDir, '--namespace', namespace, ...extraArgs])
+  if (result.status !== 0) throw new Error(`helm template ${chartDir} ${extraArgs.join(' ')}: ${result.stderr}`)
+  return parseAllDocuments(result.stdout)
+    .map((doc) => {
+      if (doc.errors.length > 0) throw new Error(`YAML from helm template ${chartDir}: ${doc.errors[0]?.message}`)
+      return doc.toJS() as K8sObject | null
+    })
+    .filter((o): o is K8sObject => o !== null && typeof o === 'object')
+}
+
+type ModelCtor = new (data: unknown) => { validate(): void }
+
+async function modelFor(apiVersion: string, kind: string): Promise<ModelCtor> {
+  const modulePath = apiVersion.startsWith('monitoring.coreos.com/')
+    ? `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`
+    : `kubernetes-models/${apiVersion}/${kind}`
+  let mod: Record<string, unknown>
+  try {
+    mod = (await import(modulePath)) as Record<string, unknown>
+  } catch {
+    throw new Error(`no schema for ${apiVersion} ${kind} (looked for ${modulePath}): unknown kind or apiVersion`)
+  }
+  const ctor = mod[kind]
+  if (typeof ctor !== 'function') throw new Error(`${modulePath} exports no ${kind}`)
+  return ctor as ModelCtor
+}
+
+/** Validates one object; returns the error message or null. */
+export async function validateObject(object: K8sObject): Promise<string | null> {
+  if (typeof object.apiVersion !== 'string' || typeof object.kind !== 'string') return 'apiVersion and kind are required'
+  try {
+    const Model = await modelFor(object.apiVersion, object.kind)
+    new Model(object).validate()
+    return null
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err)
+  }
+}

@@ -1,0 +1,7 @@
+module soundline/k8s/tools/tiltcheck
+
+go 1.25.0
+
+require go.starlark.net v0.0.0-20260908191801-89a6a09411d5
+
+require golang.org/x/sys v0.42.0 // indirect
