@@ -5,11 +5,8 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import t from 'tap'
-import { createApp } from '../src/app/create-app.js'
-import { ConfigError } from '../src/config/env.js'
-import { createBreaker } from '../src/resilience/breaker.js'
-import { registerBreakers } from '../src/resilience/fastify.js'
-import { DEFAULT_BREAKER_SETTINGS, breakerEnvPrefix, breakerSettingsFromEnv } from '../src/resilience/settings.js'
+// The built package, like the services' tests: Fastify's module augmentation must come from one copy.
+import { ConfigError, DEFAULT_BREAKER_SETTINGS, breakerEnvPrefix, breakerSettingsFromEnv, createApp, createBreaker, registerBreakers } from '@soundline/platform'
 
 const logger = pino({ level: 'silent' })
 

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
-import { databaseConfig, env, kafkaConfig, loadConfig, s3Config, serviceConfig, type ConfigOf } from '@soundline/platform'
+import { databaseConfig, env, kafkaConfig, kafkaRetryConfig, loadConfig, s3Config, serviceConfig, type ConfigOf } from '@soundline/platform'
+import { DEFAULT_STUB_STORAGES, parseStubStorages } from './domain/storage-list.js'
 
 const MIB = 1024 * 1024
 
@@ -11,11 +12,21 @@ const spec = {
   MIGRATIONS_DIR: env.string({ default: fileURLToPath(new URL('../../../prisma/resource/migrations', import.meta.url)) }),
   MAX_UPLOAD_BYTES: env.integer({ default: 50 * MIB, min: 1, max: Number.MAX_SAFE_INTEGER }),
   STORAGE_SERVICE_URL: env.url({ default: 'http://127.0.0.1:8083', protocols: ['http', 'https'] }),
-  STORAGE_SERVICE_TIMEOUT_MS: env.integer({ default: 2_000, min: 1, max: 60_000 }),
+  // Short: an upload waits at most this for a hanging Storage Service, then uses the fallback.
+  STORAGE_SERVICE_TIMEOUT_MS: env.integer({ default: 500, min: 1, max: 60_000 }),
+  // A good GET /storages answer is reused this long without calling; a storage created later is seen after it.
+  STORAGE_CACHE_TTL_MS: env.integer({ default: 5_000, min: 0, max: 3_600_000 }),
+  // The fallback before any good answer: exactly the shape of GET /storages.
+  STORAGE_STUBS: env.json({
+    default: DEFAULT_STUB_STORAGES.map((storage) => ({ ...storage })),
+    parse: parseStubStorages,
+    expected: 'a JSON array of storages as GET /storages answers them, with a STAGING and a PERMANENT one',
+  }),
   SONG_SERVICE_URL: env.url({ default: 'http://127.0.0.1:8082', protocols: ['http', 'https'] }),
   SONG_SERVICE_TIMEOUT_MS: env.integer({ default: 2_000, min: 1, max: 60_000 }),
   KAFKA_TOPIC_PREFIX: env.string({ default: '' }),
   KAFKA_GROUP_ID: env.string({ default: 'resource-service' }),
+  ...kafkaRetryConfig(),
   // How often the outbox relay looks for events committed by other replicas.
   OUTBOX_POLL_INTERVAL_MS: env.integer({ default: 250, min: 10, max: 60_000 }),
 }

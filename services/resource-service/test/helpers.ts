@@ -25,6 +25,8 @@ export interface Stack {
   stagingBucket: string
   permanentBucket: string
   topicPrefix: string
+  /** Closes the Storage Service: "down" for the resilience tests. */
+  stopStorage(): Promise<void>
 }
 
 async function service(app: Awaited<ReturnType<typeof buildStorageService>>, teardown: Teardown): Promise<string> {
@@ -44,8 +46,9 @@ export async function startStack(teardown: Teardown): Promise<Stack> {
   teardown(() => songDb.stop())
   const storageConfig = loadStorageServiceConfig({ DATABASE_URL: storageDb.url, S3_ENDPOINT: s3Server.endpoint, LOG_LEVEL: 'silent' })
   const songConfig = loadSongServiceConfig({ DATABASE_URL: songDb.url, LOG_LEVEL: 'silent' })
+  const storageApp = await buildStorageService(storageConfig, silent)
   const [storageBase, songBase] = await Promise.all([
-    buildStorageService(storageConfig, silent).then((app) => service(app, teardown)),
+    service(storageApp, teardown),
     buildSongService(songConfig, silent).then((app) => service(app, teardown)),
   ])
 
@@ -56,7 +59,8 @@ export async function startStack(teardown: Teardown): Promise<Stack> {
   await http('DELETE', `${storageBase}/storages?id=1,2`)
   await http('POST', `${storageBase}/storages`, { json: { storageType: 'STAGING', bucket: stagingBucket, path: '/staging' } })
   await http('POST', `${storageBase}/storages`, { json: { storageType: 'PERMANENT', bucket: permanentBucket, path: '/permanent/files' } })
-  return { s3, s3Endpoint: s3Server.endpoint, storageBase, songBase, stagingBucket, permanentBucket, topicPrefix: `test-${unique}.` }
+  const stopStorage = () => storageApp.close()
+  return { s3, s3Endpoint: s3Server.endpoint, storageBase, songBase, stagingBucket, permanentBucket, topicPrefix: `test-${unique}.`, stopStorage }
 }
 
 /** A Resource Service wired to the stack, on a fresh database unless env.DATABASE_URL names one. */

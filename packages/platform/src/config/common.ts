@@ -34,3 +34,14 @@ export function kafkaConfig() {
     KAFKA_BROKERS: env.hostPortList('127.0.0.1:9092'),
   }
 }
+
+/** A consumer's retry topic (docs/resilience.md "Retry topic and dead letters"). */
+export function kafkaRetryConfig() {
+  return {
+    /** Attempts on the retry topic before a message goes to the dead-letter topic. */
+    KAFKA_RETRY_MAX_ATTEMPTS: env.integer({ default: 10, min: 1, max: 1_000 }),
+    /** Delay before retry 1; doubles per retry. */
+    KAFKA_RETRY_BASE_DELAY_MS: env.integer({ default: 1_000, min: 1, max: 600_000 }),
+    KAFKA_RETRY_MAX_DELAY_MS: env.integer({ default: 30_000, min: 1, max: 600_000 }),
+  }
+}

@@ -111,6 +111,27 @@ export const env = {
     }
   },
 
+  /**
+   * A JSON value checked by `parse`, which returns the typed value or throws
+   * an Error saying what is wrong (the message follows the variable's name).
+   */
+  json<T>(options: { default: T; parse: (value: unknown) => T; expected: string }): EnvReader<T> {
+    return (raw) => {
+      if (!present(raw)) return options.default
+      let value: unknown
+      try {
+        value = JSON.parse(raw)
+      } catch {
+        throw new Error(`must be JSON (${options.expected}), got ${show(raw)}`)
+      }
+      try {
+        return options.parse(value)
+      } catch (error) {
+        throw new Error(`must be ${options.expected}: ${(error as Error).message}`, { cause: error })
+      }
+    }
+  },
+
   /** Comma-separated host:port list, e.g. KAFKA_BROKERS=127.0.0.1:9092,kafka-1:9092 */
   hostPortList(defaultValue: string): EnvReader<string[]> {
     return (raw) => {

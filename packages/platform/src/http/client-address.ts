@@ -7,6 +7,7 @@ import { BlockList, isIP } from 'node:net'
  */
 export class TrustedProxies {
   private readonly list = new BlockList()
+  private empty = true
 
   /** Comma-separated addresses and CIDR ranges, e.g. "127.0.0.1,::1,10.0.0.0/8". Empty: trust nobody. */
   constructor(spec: string) {
@@ -14,12 +15,14 @@ export class TrustedProxies {
       const [address = '', prefix] = entry.split('/')
       const family = isIP(address) === 6 ? 'ipv6' : 'ipv4'
       if (isIP(address) === 0) throw new Error(`not an IP address or CIDR range: ${entry}`)
+      this.empty = false
       if (prefix === undefined) this.list.addAddress(address, family)
       else this.list.addSubnet(address, Number(prefix), family)
     }
   }
 
   trusts(address: string): boolean {
+    if (this.empty) return false
     const plain = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
     const family = isIP(plain)
     return family !== 0 && this.list.check(plain, family === 6 ? 'ipv6' : 'ipv4')

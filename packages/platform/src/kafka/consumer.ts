@@ -1,14 +1,22 @@
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs'
+import type { EachMessagePayload, Kafka, KafkaMessage } from 'kafkajs'
 import type { Logger } from '../logging/logger.js'
 import type { HealthComponent } from '../health/readiness.js'
-import { InvalidEventError, deadLetterTopic, parseEvent, type PipelineEvent } from '../events/events.js'
+import { InvalidEventError, deadLetterTopic, parseEvent, retryTopic, type PipelineEvent } from '../events/events.js'
+import { exponentialDelay } from '../resilience/retry.js'
 import type { EventPublisher } from './publisher.js'
+import { startGroupConsumer, type GroupConsumer } from './group-consumer.js'
+import {
+  deadLetterRecord, originalHeaders, readRetryState, reasonOf, retryRecord, waitUntil, type RetrySettings, type SourceMessage,
+} from './redelivery.js'
 
 export interface MessageContext {
+  /** The topic the event was published to (for a retried message: its source topic, not the retry topic). */
   topic: string
   partition: number
   offset: string
   headers: Record<string, string>
+  /** 0 on the first delivery, n on the n-th retry from the retry topic. */
+  attempt: number
 }
 
 export type EventHandler = (event: PipelineEvent, context: MessageContext) => Promise<void>
@@ -19,22 +27,26 @@ export interface EventConsumerOptions {
   /** Topic names, possibly prefixed (KAFKA_TOPIC_PREFIX). */
   topics: string[]
   handle: EventHandler
-  /** Where poison messages (not a valid event) go, so they never block a partition. */
+  /** Publishes to the retry and dead-letter topics (poison messages, which are not valid events, go straight to the latter). */
   deadLetters: EventPublisher
   logger: Logger
   /** How many partitions are worked at once (default 3, the topics' partition count). */
   partitionsConcurrently?: number
+  /**
+   * A handler that throws parks the message on `<topic>.retry` (committing
+   * the source offset once it is there), and a second consumer group
+   * (`<groupId>.retry`) handles it again after a growing delay; after
+   * `maxAttempts` retries it goes to `<topic>.dlq` with the reason. Without
+   * it, kafkajs retries the handler in place, blocking the partition.
+   */
+  retry?: RetrySettings
 }
 
 export interface RunningConsumer {
   stop(): Promise<void>
-  /** `kafka` in /health/ready: DOWN until the consumer has joined its group. */
+  /** `kafka` in /health/ready: DOWN until the consumer (and its retry consumer) joined their groups. */
   health: HealthComponent
 }
-
-const RETRY_START_MS = 1_000
-const RETRY_MAX_MS = 15_000
-const STOP_WAIT_MS = 5_000
 
 function headersOf(message: KafkaMessage): Record<string, string> {
   const headers: Record<string, string> = {}
@@ -44,106 +56,110 @@ function headersOf(message: KafkaMessage): Record<string, string> {
   return headers
 }
 
+function sourceOf(message: KafkaMessage): SourceMessage {
+  return { key: message.key?.toString() ?? null, value: message.value?.toString() ?? '', headers: headersOf(message) }
+}
+
 /**
  * Consumes pipeline events in a consumer group. An offset is committed only
- * after its handler resolved: a crash before that redelivers the message, so
- * handlers must be idempotent (they are: system.md, at-least-once). A handler
- * that throws is retried by kafkajs with backoff, then the consumer restarts
- * from the last committed offset.
+ * after its message is done — handled, or safely on the retry or dead-letter
+ * topic — so a crash before that redelivers it, and handlers must be
+ * idempotent (they are: system.md, at-least-once).
  *
  * It starts in the background and keeps trying while the broker is away, so
  * a service serves what does not need Kafka (and reports `kafka` DOWN) rather
  * than failing to start.
  */
 export function startEventConsumer(options: EventConsumerOptions): RunningConsumer {
-  const { kafka, groupId, logger } = options
-  let consumer: Consumer | undefined
-  let joined = false
-  let stopped = false
-  let lastError: string | undefined = 'starting'
-  let retryTimer: NodeJS.Timeout | undefined
-  let starting: Promise<void> | undefined
+  const { groupId, logger, retry, deadLetters: publisher } = options
+  const isRetryable = retry?.isRetryable ?? (() => true)
+  const stopping = new AbortController()
+  const retryTopics = retry ? options.topics.map(retryTopic) : []
+  const deadLetterTopics = options.topics.map(deadLetterTopic)
 
-  const eachMessage = async ({ topic, partition, message }: { topic: string; partition: number; message: KafkaMessage }) => {
-    const context = { topic, partition, offset: message.offset, headers: headersOf(message) }
+  const toDeadLetters = async (message: SourceMessage, context: MessageContext, reason: string) => {
+    const attempts = context.attempt + 1
+    await publisher.sendRaw(deadLetterTopic(context.topic), deadLetterRecord(message, { sourceTopic: context.topic, groupId, attempts, reason }))
+    logger.error({ topic: context.topic, key: message.key, attempts, reason }, 'message sent to the dead-letter topic')
+  }
+
+  /** After a failed attempt: the retry topic, or the dead-letter topic when attempts are spent or the error is final. */
+  const park = async (message: SourceMessage, context: MessageContext, error: unknown) => {
+    const reason = reasonOf(error)
+    const attempt = context.attempt + 1
+    if (!retry || attempt > retry.maxAttempts || !isRetryable(error)) return toDeadLetters(message, context, reason)
+    const delayMs = exponentialDelay(attempt, retry.baseDelayMs, retry.maxDelayMs)
+    const record = retryRecord(message, { sourceTopic: context.topic, groupId, attempt, notBefore: Date.now() + delayMs, reason })
+    await publisher.sendRaw(retryTopic(context.topic), record)
+    logger.warn({ topic: context.topic, key: message.key, attempt, delayMs, reason }, 'handler failed; message parked on the retry topic')
+  }
+
+  const work = async (raw: Buffer | null, message: SourceMessage, context: MessageContext) => {
     let event: PipelineEvent
     try {
-      event = parseEvent(message.value)
+      event = parseEvent(raw)
     } catch (error) {
       if (!(error instanceof InvalidEventError)) throw error
-      logger.error({ topic, partition, offset: message.offset, reason: error.message }, 'poison message sent to the dead-letter topic')
-      await options.deadLetters.sendRaw(deadLetterTopic(topic), {
-        key: message.key?.toString() ?? null,
-        value: message.value?.toString() ?? '',
-        headers: { ...context.headers, 'dlq-reason': error.message, 'dlq-source-topic': topic },
-      })
-      return
+      logger.error({ topic: context.topic, partition: context.partition, offset: context.offset, reason: error.message }, 'poison message')
+      return toDeadLetters(message, context, error.message)
     }
-    await options.handle(event, context)
+    try {
+      await options.handle(event, context)
+    } catch (error) {
+      // Without a retry topic kafkajs retries in place; a failed publish below does the same.
+      if (!retry) throw error
+      await park(message, context, error)
+    }
   }
 
-  const start = async (attempt: number): Promise<void> => {
-    const candidate = kafka.consumer({
-      groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-      // A fetch returns as soon as a message arrives; this only bounds how long
-      // an idle fetch holds up disconnect() at shutdown (kafkajs' default is 5 s).
-      maxWaitTimeInMs: 500,
-    })
-    candidate.on(candidate.events.GROUP_JOIN, () => {
-      joined = true
-      lastError = undefined
-    })
-    candidate.on(candidate.events.CRASH, (event) => {
-      joined = false
-      lastError = String(event.payload.error)
-      logger.warn({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed')
-    })
-    try {
-      await candidate.connect()
-      // A new group starts from the beginning: events published before it
-      // first joined are still work to do.
-      await candidate.subscribe({ topics: options.topics, fromBeginning: true })
-      await candidate.run({
-        autoCommit: true,
-        // One message at a time per partition keeps a resource's events in
-        // order; partitions are worked in parallel.
-        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 3,
-        eachMessage,
-      })
-      consumer = candidate
-      if (stopped) await candidate.disconnect()
-      else if (attempt > 1) logger.info({ attempt }, 'consumer started')
-    } catch (error) {
-      lastError = (error as Error).message
-      await candidate.disconnect().catch(() => undefined)
-      if (stopped) return
-      if (attempt === 1) logger.warn({ err: error }, 'consumer cannot start yet; retrying in the background')
-      const delay = Math.min(RETRY_MAX_MS, RETRY_START_MS * 2 ** Math.min(attempt - 1, 4))
-      retryTimer = setTimeout(() => {
-        starting = start(attempt + 1)
-      }, delay)
-      retryTimer.unref()
-    }
-  }
-  starting = start(1)
+  const partitionsConcurrently = options.partitionsConcurrently ?? 3
+  const main = startGroupConsumer({
+    kafka: options.kafka,
+    groupId,
+    topics: options.topics,
+    ensure: [...options.topics, ...retryTopics, ...deadLetterTopics],
+    logger,
+    partitionsConcurrently,
+    eachMessage: async ({ topic, partition, message }: EachMessagePayload) => {
+      const source = sourceOf(message)
+      await work(message.value, source, { topic, partition, offset: message.offset, headers: source.headers, attempt: 0 })
+    },
+  })
+
+  const retrying: GroupConsumer | undefined = retry && startGroupConsumer({
+    kafka: options.kafka,
+    groupId: `${groupId}.retry`,
+    topics: retryTopics,
+    ensure: [...retryTopics, ...deadLetterTopics],
+    logger: logger.child({ consumer: 'retry' }),
+    partitionsConcurrently,
+    eachMessage: async ({ topic, partition, message, heartbeat }: EachMessagePayload) => {
+      const source = sourceOf(message)
+      const state = readRetryState(source.headers, topic)
+      // Another group's failure on a retry topic shared by name: not ours to redo.
+      if (state.groupId !== undefined && state.groupId !== groupId) return
+      // One partition waits at a time; a message behind a later not-before waits with it.
+      await waitUntil(state.notBefore, heartbeat, stopping.signal)
+      await work(message.value, source, { topic: state.sourceTopic, partition, offset: message.offset, headers: originalHeaders(source.headers), attempt: state.attempt })
+    },
+  })
+  const consumers = retrying ? [main, retrying] : [main]
 
   return {
     async stop() {
-      stopped = true
-      clearTimeout(retryTimer)
-      // A start stuck on an unreachable broker must not hold the shutdown.
-      await Promise.race([starting, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())])
-      await consumer?.disconnect()
+      stopping.abort()
+      await Promise.all(consumers.map((consumer) => consumer.stop()))
     },
     health: {
       name: 'kafka',
       critical: true,
-      check: async () => ({
-        status: joined ? 'UP' : 'DOWN',
-        details: { groupId, topics: options.topics, ...(lastError ? { error: lastError } : {}) },
-      }),
+      check: async () => {
+        const error = consumers.map((consumer) => consumer.lastError).find((message) => message !== undefined)
+        return {
+          status: consumers.every((consumer) => consumer.joined) ? 'UP' : 'DOWN',
+          details: { groupId, topics: options.topics, ...(retry ? { retryTopics } : {}), ...(error ? { error } : {}) },
+        }
+      },
     },
   }
 }

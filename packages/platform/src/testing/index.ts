@@ -5,3 +5,5 @@ export { servePglite, type PgliteBackend, type PgliteServer, type ServePgliteOpt
 export { listenOnFreePort, http, type HttpResult, type HttpRequestOptions } from './http.js';
 export { makeMp3, fakeMp3Bytes, truncatedMp3, pngBytes, wavBytes, QUEEN_TAGS, type Mp3Options, type Mp3Tag } from './mp3.js'
 export { kafkaBrokers, eventually, waitUntilReady, collectEvents, publisherFor, type ReceivedMessage, type Teardown } from './kafka.js'
+export { writeBytes } from './stream-bytes.js'
+export { freePort, deadAddress } from './addresses.js'

@@ -3,7 +3,7 @@
 // sharing the broker do not steal each other's messages.
 import { randomBytes } from 'node:crypto'
 import type { Consumer, IHeaders } from 'kafkajs'
-import { createKafka } from '../kafka/client.js'
+import { createKafka, ensureTopics } from '../kafka/client.js'
 import { EventPublisher } from '../kafka/publisher.js'
 import { createLogger } from '../logging/logger.js'
 import type { PipelineEvent } from '../events/events.js'
@@ -55,6 +55,8 @@ export async function collectEvents(topics: string[], teardown: Teardown): Promi
   const kafka = createKafka({ brokers: kafkaBrokers().split(','), clientId: 'test-collector' }, silent)
   const consumer: Consumer = kafka.consumer({ groupId: `test-${randomBytes(6).toString('hex')}` })
   const received: ReceivedMessage[] = []
+  // Subscribing to a topic nobody has written to yet fails.
+  await ensureTopics(kafka, topics.map((topic) => ({ topic })), silent)
   await consumer.connect()
   teardown(() => consumer.disconnect())
   await consumer.subscribe({ topics, fromBeginning: true })

@@ -1,14 +1,14 @@
-import { TOPICS, newEvent, startEventConsumer, type EventPublisher, type ResourceProcessed } from '@soundline/platform'
+import { TOPICS, newEvent, startEventConsumer, topicNames, type EventPublisher, type ResourceProcessed } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import { Counter, Histogram } from 'prom-client'
 import type { ResourceProcessorConfig } from '../../config.js'
 import { ResourceProcessor, type ProcessedEvents } from '../../domain/resource-processor.js'
 
-function processedEvents(publisher: EventPublisher): ProcessedEvents {
+function processedEvents(publisher: EventPublisher, topic: string): ProcessedEvents {
   return {
     async publish(resourceId, result, traceparent) {
       const event = newEvent<ResourceProcessed>(TOPICS.resourceProcessed, resourceId, result)
-      await publisher.publish(TOPICS.resourceProcessed, [event], traceparent)
+      await publisher.publish(topic, [event], traceparent)
     },
   }
 }
@@ -16,7 +16,8 @@ function processedEvents(publisher: EventPublisher): ProcessedEvents {
 /** Consumes the pipeline's events and runs the processor on them. */
 export default fp<{ config: ResourceProcessorConfig }>(
   async (app, { config }) => {
-    const processor = new ResourceProcessor(app.resourceSource, app.songStore, processedEvents(app.eventPublisher))
+    const topics = topicNames(config.KAFKA_TOPIC_PREFIX)
+    const processor = new ResourceProcessor(app.resourceSource, app.songStore, processedEvents(app.eventPublisher, topics.resourceProcessed))
     const processed = new Counter({
       name: 'processor_resources_total',
       help: 'Uploaded resources handled, by outcome: ok (song recorded), failed (file cannot give a song), skipped (resource deleted meanwhile)',
@@ -40,9 +41,12 @@ export default fp<{ config: ResourceProcessorConfig }>(
     const consumer = startEventConsumer({
       kafka: app.kafka,
       groupId: config.KAFKA_GROUP_ID,
-      topics: [TOPICS.resourceUploaded, TOPICS.resourceDeleted],
+      topics: [topics.resourceUploaded, topics.resourceDeleted],
       deadLetters: app.eventPublisher,
       logger: app.log.child({ component: 'consumer' }),
+      // A neighbour that fails (the Song Service down, its breaker open) parks the event on
+      // <topic>.retry with growing delays instead of blocking the partition; then <topic>.dlq.
+      retry: { maxAttempts: config.KAFKA_RETRY_MAX_ATTEMPTS, baseDelayMs: config.KAFKA_RETRY_BASE_DELAY_MS, maxDelayMs: config.KAFKA_RETRY_MAX_DELAY_MS },
       handle: async (event, context) => {
         const log = app.log.child({ eventId: event.eventId, type: event.type, resourceId: event.resourceId })
         const started = performance.now()
@@ -58,7 +62,7 @@ export default fp<{ config: ResourceProcessorConfig }>(
           }
         } catch (error) {
           errors.inc({ type: event.type })
-          log.warn({ err: error }, 'processing failed; the event will be retried')
+          log.warn({ err: error, attempt: context.attempt }, 'processing failed; the event will be retried')
           throw error
         }
       },

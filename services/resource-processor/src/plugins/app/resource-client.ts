@@ -1,4 +1,4 @@
-import { ServiceClient } from '@soundline/platform'
+import { GuardedServiceClient, ServiceClient, createBreaker, registerBreakers, type ServiceCaller } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import { Transform, pipeline, type Readable } from 'node:stream'
 import type { ResourceProcessorConfig } from '../../config.js'
@@ -27,7 +27,7 @@ function withIdleTimeout(body: Readable, idleMs: number): Readable {
 }
 
 /** GET /resources/{id} of the Resource Service: 404 means deleted meanwhile. */
-export function httpResourceSource(client: ServiceClient, idleTimeoutMs: number): ResourceSource {
+export function httpResourceSource(client: ServiceCaller, idleTimeoutMs: number): ResourceSource {
   return {
     async download(resourceId) {
       const response = await client.request('GET', `/resources/${resourceId}`)
@@ -48,10 +48,16 @@ export function httpResourceSource(client: ServiceClient, idleTimeoutMs: number)
   }
 }
 
+const NO_RETRY = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxTotalMs: 0 }
+
 export default fp<{ config: ResourceProcessorConfig }>(
   async (app, { config }) => {
+    // The breaker sees the request until the headers; a body that stalls fails the attempt, not the breaker.
+    const breaker = createBreaker({ name: 'resource-service', logger: app.log, registry: app.metrics })
+    registerBreakers(app, [breaker])
     const client = new ServiceClient({ name: 'resource-service', baseUrl: config.RESOURCE_SERVICE_URL, timeoutMs: config.RESOURCE_SERVICE_TIMEOUT_MS })
-    app.decorate('resourceSource', httpResourceSource(client, config.RESOURCE_SERVICE_TIMEOUT_MS))
+    // No retry in place: a failed download is retried as a whole from the retry topic (the download is the event's first step).
+    app.decorate('resourceSource', httpResourceSource(new GuardedServiceClient(client, breaker, NO_RETRY), config.RESOURCE_SERVICE_TIMEOUT_MS))
   },
   { name: 'resource-client' },
 )

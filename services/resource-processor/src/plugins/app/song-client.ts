@@ -1,4 +1,4 @@
-import { ServiceClient, type ValidationErrorBodyShape } from '@soundline/platform'
+import { GuardedServiceClient, ServiceClient, createBreaker, registerBreakers, type ServiceCaller, type ValidationErrorBodyShape } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import type { ResourceProcessorConfig } from '../../config.js'
 import type { SongStore } from '../../domain/resource-processor.js'
@@ -9,12 +9,16 @@ declare module 'fastify' {
   }
 }
 
-/** POST /songs and DELETE /songs of the Song Service. */
-export function httpSongStore(client: ServiceClient): SongStore {
+/**
+ * POST /songs and DELETE /songs of the Song Service. Both are safe to repeat
+ * — the POST carries the resource id, so a repeat answers 409 (done), and the
+ * DELETE is by id — so both are marked idempotent: retried briefly in place.
+ */
+export function httpSongStore(client: ServiceCaller): SongStore {
   return {
     async create(resourceId, song) {
-      const response = await client.request('POST', '/songs', { json: { id: resourceId, ...song } })
-      // 409: created by an earlier delivery of the same event.
+      const response = await client.request('POST', '/songs', { json: { id: resourceId, ...song } }, { idempotent: true })
+      // 409: created by an earlier delivery of the same event (or an earlier attempt of this one).
       if (response.status === 200 || response.status === 409) {
         await response.discard()
         return { accepted: true }
@@ -29,7 +33,7 @@ export function httpSongStore(client: ServiceClient): SongStore {
     },
 
     async delete(resourceId) {
-      const response = await client.request('DELETE', `/songs?id=${resourceId}`)
+      const response = await client.request('DELETE', `/songs?id=${resourceId}`, {}, { idempotent: true })
       await response.discard()
       if (response.status !== 200) {
         throw new Error(`song-service answered HTTP ${response.status} to DELETE /songs for resource ${resourceId}`)
@@ -38,10 +42,15 @@ export function httpSongStore(client: ServiceClient): SongStore {
   }
 }
 
+/** Three tries within 3 s; then the event waits on the retry topic (the breaker stops even these while it is open). */
+export const SONG_RETRY = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 1_000, maxTotalMs: 3_000 }
+
 export default fp<{ config: ResourceProcessorConfig }>(
   async (app, { config }) => {
+    const breaker = createBreaker({ name: 'song-service', logger: app.log, registry: app.metrics })
+    registerBreakers(app, [breaker])
     const client = new ServiceClient({ name: 'song-service', baseUrl: config.SONG_SERVICE_URL, timeoutMs: config.SONG_SERVICE_TIMEOUT_MS })
-    app.decorate('songStore', httpSongStore(client))
+    app.decorate('songStore', httpSongStore(new GuardedServiceClient(client, breaker, SONG_RETRY)))
   },
   { name: 'song-client' },
 )

@@ -1,7 +1,6 @@
-import { startEventConsumer, TOPICS, type RunningConsumer } from '@soundline/platform'
+import { startEventConsumer, TOPICS, topicNames, type RunningConsumer } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import type { ResourceServiceConfig } from '../../config.js'
-import { topicNames } from '../../kafka-topics.js'
 
 /**
  * Consumes resource.processed. Started in the background so that the service
@@ -25,6 +24,8 @@ export default fp<{ config: ResourceServiceConfig }>(
         topics: [topics.resourceProcessed],
         deadLetters: app.eventPublisher,
         logger: app.log.child({ component: 'processing-consumer' }),
+        // A failed move (S3 or the database away) waits on resource.processed.retry instead of blocking its partition.
+        retry: { maxAttempts: config.KAFKA_RETRY_MAX_ATTEMPTS, baseDelayMs: config.KAFKA_RETRY_BASE_DELAY_MS, maxDelayMs: config.KAFKA_RETRY_MAX_DELAY_MS },
         handle: async (event) => {
           if (event.type !== TOPICS.resourceProcessed) return
           await app.processingResults.apply(event)

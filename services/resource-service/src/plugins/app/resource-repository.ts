@@ -1,9 +1,8 @@
-import { newEvent, TOPICS, type ResourceDeleted, type ResourceUploaded } from '@soundline/platform'
+import { newEvent, TOPICS, type ResourceDeleted, type ResourceUploaded, type TopicNames } from '@soundline/platform'
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js'
 import type { Resource as ResourceRow } from '../../generated/prisma/client.js'
 import type { DeletedResource, ResourceRepository } from '../../domain/resource-repository.js'
 import type { NewResource, ObjectLocation, Resource } from '../../domain/resource.js'
-import type { TopicNames } from '../../kafka-topics.js'
 
 const UNIQUE_VIOLATION = 'P2002'
 

@@ -1,10 +1,9 @@
-import { ServiceClient, type Logger } from '@soundline/platform'
+import { breakerSettingsFromEnv, createBreaker, GuardedServiceClient, registerBreakers, ServiceClient, topicNames, type Logger } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import type { ResourceServiceConfig } from '../../config.js'
 import { ProcessingResults } from '../../domain/processing-results.js'
 import { ResourceLibrary } from '../../domain/resource-library.js'
 import { ResourceUploads } from '../../domain/resource-uploads.js'
-import { topicNames } from '../../kafka-topics.js'
 import { s3ObjectStore } from './object-store.js'
 import { prismaResourceRepository } from './resource-repository.js'
 import { SongServiceMetadata } from './song-client.js'
@@ -24,23 +23,43 @@ export default fp<{ config: ResourceServiceConfig }>(
     const logger = app.log as unknown as Logger
     const repository = prismaResourceRepository(app.prisma, topicNames(config.KAFKA_TOPIC_PREFIX), () => app.outboxRelay.wake())
     const objects = s3ObjectStore(app.s3)
-    const storages = new StorageServiceCatalog(
-      new ServiceClient({ name: 'storage-service', baseUrl: config.STORAGE_SERVICE_URL, timeoutMs: config.STORAGE_SERVICE_TIMEOUT_MS }),
-    )
-    const songs = new SongServiceMetadata(
+    const storageBreaker = createBreaker({
+      name: 'storage-service',
+      // Calls are few (the answer is cached), so judge on fewer of them; slow = half the call's timeout.
+      settings: breakerSettingsFromEnv('storage-service', {
+        defaults: { windowSize: 10, minimumCalls: 5, slowCallDurationMs: Math.max(1, Math.floor(config.STORAGE_SERVICE_TIMEOUT_MS / 2)) },
+      }),
+      logger,
+      registry: app.metrics,
+    })
+    const songBreaker = createBreaker({ name: 'song-service', logger, registry: app.metrics })
+    registerBreakers(app, [storageBreaker, songBreaker])
+    const storages = new StorageServiceCatalog({
+      client: new ServiceClient({ name: 'storage-service', baseUrl: config.STORAGE_SERVICE_URL, timeoutMs: config.STORAGE_SERVICE_TIMEOUT_MS }),
+      breaker: storageBreaker,
+      stubs: config.STORAGE_STUBS,
+      cacheTtlMs: config.STORAGE_CACHE_TTL_MS,
+      logger: logger.child({ component: 'storage-catalog' }),
+    })
+    const songs = new SongServiceMetadata(new GuardedServiceClient(
       new ServiceClient({ name: 'song-service', baseUrl: config.SONG_SERVICE_URL, timeoutMs: config.SONG_SERVICE_TIMEOUT_MS }),
-    )
+      songBreaker,
+      // The user's DELETE waits for these: two quick tries, then the resource.deleted events take over.
+      { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 200, maxTotalMs: 500 },
+    ))
     app.decorate('resourceUploads', new ResourceUploads(repository, storages, objects, config.MAX_UPLOAD_BYTES, logger))
     app.decorate('resourceLibrary', new ResourceLibrary(repository, objects, songs, logger))
     app.decorate('processingResults', new ProcessingResults(repository, storages, objects, logger.child({ component: 'processing-results' })))
 
-    // Soft dependency: without it uploads and moves stop, reads and deletes go on.
+    // Soft dependency: while a fallback answers, uploads and moves go on and the service is DEGRADED.
     app.readiness.register({
       name: 'storageService',
       critical: false,
       check: async () => {
-        await storages.stagingStorage()
-        return { status: 'UP' }
+        // Refreshes a stale answer through the breaker (no call while it is open).
+        await storages.storages()
+        const answer = storages.lastAnswer
+        return answer?.source === 'live' ? { status: 'UP' } : { status: 'DEGRADED', details: { ...answer } }
       },
     })
   },

@@ -1,14 +1,50 @@
-import { httpErrors, UnavailableError, type ServiceClient } from '@soundline/platform'
+import { httpErrors, type Breaker, type Logger, type ServiceClient } from '@soundline/platform'
 import type { Storage, StorageCatalog } from '../../domain/resource.js'
+import { parseStorageList } from '../../domain/storage-list.js'
 
 const RETRY_AFTER_SECONDS = 5
 
+/** Where the storages of the last lookup came from: the Storage Service (or its fresh answer), or a fallback. */
+export type StorageSource = 'live' | 'cache' | 'stub'
+
+export interface StorageCatalogOptions {
+  /** Its timeout bounds how long an upload waits for a hanging Storage Service. */
+  client: ServiceClient
+  breaker: Breaker
+  /** The answer when the Storage Service has never answered since start. */
+  stubs: Storage[]
+  /** A good answer younger than this is used without calling; 0 calls every time. */
+  cacheTtlMs: number
+  logger: Logger
+  /** Milliseconds; for tests. */
+  clock?: () => number
+}
+
+/** A non-200 answer; its status lets the breaker ignore a 4xx (the classifier reads `status`). */
+class StorageAnswerError extends Error {
+  constructor(readonly status: number) {
+    super(`GET /storages answered ${status}`)
+  }
+}
+
 /**
- * The one way to the Storage Service (`GET /storages?type=…`, lowest id
- * wins). Timeouts, and later the circuit breaker and the fallback, live here.
+ * The one way to the Storage Service: `GET /storages` (all types; for each
+ * type the lowest id wins) through a breaker, cached for `cacheTtlMs`. When
+ * the call fails or the breaker is open, the answer comes from the last good
+ * one, else from the stubs: uploads and moves go on while the service is down
+ * or hanging, waiting at most the client's timeout, and not at all once the
+ * breaker is open.
  */
 export class StorageServiceCatalog implements StorageCatalog {
-  constructor(private readonly client: ServiceClient) {}
+  private cached: { storages: Storage[]; at: number } | undefined
+  private inFlight: Promise<Storage[]> | undefined
+  private source: StorageSource | undefined
+  private failure: string | undefined
+  private readonly clock: () => number
+
+  constructor(private readonly options: StorageCatalogOptions) {
+    this.clock = options.clock ?? Date.now
+  }
 
   stagingStorage(): Promise<Storage> {
     return this.first('STAGING')
@@ -18,21 +54,55 @@ export class StorageServiceCatalog implements StorageCatalog {
     return this.first('PERMANENT')
   }
 
+  /** Where the last answer came from, and why when it was a fallback; undefined before the first lookup. */
+  get lastAnswer(): { source: StorageSource; error?: string } | undefined {
+    return this.source && { source: this.source, ...(this.failure ? { error: this.failure } : {}) }
+  }
+
+  /** Every storage; never rejects. Concurrent lookups share one call. */
+  async storages(): Promise<Storage[]> {
+    if (this.cached && this.clock() - this.cached.at < this.options.cacheTtlMs) return this.cached.storages
+    this.inFlight ??= this.lookUp().finally(() => {
+      this.inFlight = undefined
+    })
+    return this.inFlight
+  }
+
   private async first(type: Storage['storageType']): Promise<Storage> {
-    let storages: Storage[]
-    try {
-      const response = await this.client.request('GET', `/storages?type=${type}`)
-      if (response.status !== 200) {
-        await response.discard()
-        throw new UnavailableError(this.client.options.name, `GET /storages answered ${response.status}`)
-      }
-      storages = await response.json<Storage[]>()
-    } catch (error) {
-      if (!(error instanceof UnavailableError)) throw error
-      throw httpErrors.serviceUnavailable('Storage Service is unavailable', RETRY_AFTER_SECONDS)
-    }
-    const [lowest] = storages.filter((storage) => storage.storageType === type).sort((a, b) => a.id - b.id)
+    const [lowest] = (await this.storages()).filter((storage) => storage.storageType === type).sort((a, b) => a.id - b.id)
     if (!lowest) throw httpErrors.serviceUnavailable(`No ${type} storage is configured`, RETRY_AFTER_SECONDS)
     return lowest
+  }
+
+  private async lookUp(): Promise<Storage[]> {
+    try {
+      // Parsed inside the breaker: a garbled answer is a failure too.
+      const storages = await this.options.breaker.execute(async () => {
+        const response = await this.options.client.request('GET', '/storages')
+        if (response.status !== 200) {
+          await response.discard()
+          throw new StorageAnswerError(response.status)
+        }
+        return parseStorageList(await response.json())
+      })
+      this.cached = { storages, at: this.clock() }
+      if (this.source && this.source !== 'live') this.options.logger.info('Storage Service answers again; fallback over')
+      this.source = 'live'
+      this.failure = undefined
+      return storages
+    } catch (error) {
+      // Whatever went wrong, uploads go on: system.md "Resilience semantics".
+      return this.fallback(error)
+    }
+  }
+
+  private fallback(error: unknown): Storage[] {
+    const source = this.cached ? 'cache' : 'stub'
+    this.options.breaker.recordFallback(source)
+    // One line per switch, not per upload.
+    if (this.source !== source) this.options.logger.warn({ err: error, source }, `Storage Service unavailable: storages come from the ${source}`)
+    this.source = source
+    this.failure = error instanceof Error ? error.message : String(error)
+    return this.cached?.storages ?? this.options.stubs
   }
 }

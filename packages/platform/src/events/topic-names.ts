@@ -1,8 +1,9 @@
-import { TOPICS } from '@soundline/platform'
+import { TOPICS } from './events.js'
 
 /**
- * The topics this service uses. KAFKA_TOPIC_PREFIX namespaces them on a
- * shared cluster (and keeps parallel test runs on one broker apart).
+ * The pipeline's topics as one deployment names them. KAFKA_TOPIC_PREFIX
+ * namespaces them on a shared cluster (and keeps parallel test runs on one
+ * broker apart); retry and dead-letter topics follow (`<name>.retry`, `<name>.dlq`).
  */
 export interface TopicNames {
   resourceUploaded: string
