@@ -3,6 +3,7 @@
 // BENCH_POSTGRES_URL (a real PostgreSQL server for the database rows) tune it;
 // BENCH_ONLY=song,startup picks suites.
 import { describeMachine } from './machine.js'
+import { benchGateway } from './suites/gateway.js'
 import { benchSongService } from './suites/song-service.js'
 import { benchStartup } from './suites/startup.js'
 import { benchBreaker } from './suites/breaker.js'
@@ -16,6 +17,11 @@ const suites: { name: string; title: string; run: () => Promise<string> }[] = [
     name: 'song',
     title: `Song Service vs bare Fastify, 50 connections, ${durationSeconds} s each${postgresUrl ? '' : ' (set BENCH_POSTGRES_URL for the PostgreSQL rows)'}`,
     run: () => benchSongService({ durationSeconds, postgresUrl }),
+  },
+  {
+    name: 'gateway',
+    title: `Gateway: GET /songs/{id} direct vs through the gateway, 50 connections, ${durationSeconds} s each; memory during 100 MB transfers`,
+    run: () => benchGateway({ durationSeconds }),
   },
   { name: 'startup', title: 'npm start: orchestrator start to every service ready (jars cached)', run: benchStartup },
   { name: 'breaker', title: 'Circuit breakers: cost per call around an async function that resolves at once', run: benchBreaker },

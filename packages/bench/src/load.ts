@@ -15,6 +15,8 @@ export interface LoadOptions {
   durationSeconds: number
   /** Builds each request's body; called once per request (unique ids for POST). */
   body?: () => string
+  /** Extra request headers (e.g. authorization). */
+  headers?: Record<string, string>
 }
 
 /** A fixed-duration load at N connections, measured by autocannon. */
@@ -25,7 +27,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     method: options.method ?? 'GET',
     connections: options.connections ?? 50,
     duration: options.durationSeconds,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...options.headers },
     requests: makeBody ? [{ setupRequest: (request) => ({ ...request, body: makeBody() }) }] : undefined,
   })
   return {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: embedded Postgres, S3 and Kafka, then every built service, with merged output.
+import { localAdminPassword, tokenHowTo } from './admin-password.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -108,8 +109,9 @@ async function stopAll(stops: Infra['stops'], logger: Logger): Promise<void> {
 /** `song-service` → `SONG_SERVICE_URL`, so services can find each other. */
 const serviceUrlVariable = (name: string): string => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
 
-function serviceEnv(service: ServiceEntry, services: ServiceEntry[], infra: Infra): NodeJS.ProcessEnv {
+function serviceEnv(service: ServiceEntry, services: ServiceEntry[], infra: Infra, adminPassword: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
+  if (service.name === 'auth-service') env.ADMIN_PASSWORD = adminPassword;
   for (const other of services) env[serviceUrlVariable(other.name)] ??= `http://127.0.0.1:${other.port}`;
   delete env.DATABASE_URL; // one user-level DATABASE_URL must not point every service at the same database
   if (service.database) env.DATABASE_URL = infra.databaseUrls[service.database];
@@ -146,6 +148,7 @@ async function main(): Promise<number> {
     await rm(dataDir, { recursive: true, force: true });
     logger.info(`--fresh: wiped ${dataDir}`);
   }
+  const admin = await localAdminPassword(dataDir);
   if (services.length === 0) logger.warn('no built services found (run `npm run build`); starting infrastructure only');
 
   const children: SupervisedChild[] = [];
@@ -195,7 +198,7 @@ async function main(): Promise<number> {
   logger.info(`infrastructure up in ${Date.now() - started} ms`);
 
   const running = services.map((service) => {
-    const child = spawnChild({ name: service.name, command: process.execPath, args: [entryPath(repoRoot, service)], cwd: repoRoot, env: serviceEnv(service, services, infra), print });
+    const child = spawnChild({ name: service.name, command: process.execPath, args: [entryPath(repoRoot, service)], cwd: repoRoot, env: serviceEnv(service, services, infra, admin.password), print });
     children.push(child);
     return { service, child };
   });
@@ -235,6 +238,7 @@ async function main(): Promise<number> {
   rows.push(['s3', infra.s3Endpoint, process.env.S3_ENDPOINT ? '(external)' : 'credentials test/test', '']);
   rows.push(['kafka', infra.kafkaBrokers, process.env.KAFKA_BROKERS ? '(external)' : '', '']);
   printTable(print, rows);
+  if (services.some((s) => s.name === 'gateway')) for (const line of tokenHowTo(admin)) print(STACK, line);
   logger.info(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Ctrl-C stops everything.`);
 
   for (const child of children) {

@@ -1,0 +1,10 @@
+import { databasePlugin } from '@soundline/platform'
+import { PrismaClient } from '../../generated/prisma/client.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    authDatabase: PrismaClient
+  }
+}
+
+export default databasePlugin(PrismaClient, 'authDatabase')

@@ -1,0 +1,64 @@
+import { forbidden, unauthorized, type HttpError } from '@soundline/platform'
+import { errors, jwtVerify } from 'jose'
+import { LRUCache } from 'lru-cache'
+import { JwksUnavailableError, type JwksCache } from './jwks-cache.js'
+import type { Access, Role } from './routing.js'
+
+/** The verified caller, passed on to services as X-User-Id / X-User-Name / X-User-Roles. */
+export interface Identity {
+  id: string
+  username: string
+  roles: Role[]
+}
+
+export interface TokenRules {
+  issuer: string
+  audience: string
+}
+
+/**
+ * Access tokens: EdDSA only (so `alg: none`, HS256 with the public key as a
+ * secret and the like are refused), issuer, audience, expiry and a subject.
+ */
+export class TokenVerifier {
+  /**
+   * Tokens already verified, until they expire: a signature check costs more
+   * than the rest of a proxied request. A token stays accepted up to its own
+   * expiry, which is what its signature promised anyway.
+   */
+  private readonly verified = new LRUCache<string, Identity>({ max: 10_000, ttlAutopurge: false })
+
+  constructor(
+    private readonly keys: JwksCache,
+    private readonly rules: TokenRules,
+    private readonly unavailable: (message: string) => HttpError,
+  ) {}
+
+  async verify(token: string): Promise<Identity> {
+    const known = this.verified.get(token)
+    if (known) return known
+    try {
+      const { payload } = await jwtVerify(token, this.keys.getKey, {
+        issuer: this.rules.issuer,
+        audience: this.rules.audience,
+        algorithms: ['EdDSA'],
+        requiredClaims: ['sub', 'exp'],
+      })
+      const roles = Array.isArray(payload.roles) ? payload.roles.filter((role): role is Role => role === 'user' || role === 'admin') : []
+      const identity = { id: String(payload.sub), username: typeof payload.username === 'string' ? payload.username : '', roles }
+      const ttl = (payload.exp ?? 0) * 1000 - Date.now()
+      if (ttl > 0) this.verified.set(token, identity, { ttl })
+      return identity
+    } catch (error) {
+      if (error instanceof JwksUnavailableError) throw this.unavailable('Cannot verify tokens: the Auth Service is unavailable')
+      if (error instanceof errors.JWTExpired) throw unauthorized('Token expired')
+      throw unauthorized('Invalid token')
+    }
+  }
+}
+
+/** 403 unless the identity holds what the route needs. */
+export function authorize(identity: Identity, access: Access): void {
+  if (access === 'public' || identity.roles.includes(access)) return
+  throw forbidden(access === 'admin' ? 'Forbidden: the admin role is required' : 'Forbidden: the user role is required')
+}

@@ -1,0 +1,165 @@
+import { HttpError, type App } from '@soundline/platform'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { Readable } from 'node:stream'
+import type { Part } from '../../domain/catalog.js'
+import type { CacheHit, ResponseCache } from '../../domain/response-cache.js'
+import { cacheSlot, invalidatedGroups, isIdempotent, type CacheSlot, type UpstreamName } from '../../domain/routing.js'
+import { copyResponseHeaders, hasBody, upstreamHeaders } from './forwarding.js'
+import { UpstreamServerError, type Upstream, type UpstreamCall, type UpstreamResponse } from './upstream-client.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gatewayProxy: Proxy
+  }
+}
+
+/** Cached answers larger than this are streamed instead. */
+const MAX_CACHED_BYTES = 256 * 1024
+
+/** An upstream failure that a stale cache entry may cover: down, open circuit, timeout, 5xx. */
+const upstreamDown = (error: unknown): boolean =>
+  error instanceof UpstreamServerError || (error instanceof HttpError && error.statusCode === 503)
+
+/**
+ * Forwards requests: bodies stream both ways (never buffered, whatever their
+ * size); GET /songs/{id} and GET /storages go through the response cache,
+ * with stale entries as the fallback while the upstream is down; writes
+ * invalidate what they change.
+ */
+export class Proxy {
+  constructor(
+    private readonly upstreams: Record<UpstreamName, Upstream>,
+    private readonly cache: ResponseCache,
+  ) {}
+
+  async forward(request: FastifyRequest, reply: FastifyReply, name: UpstreamName): Promise<FastifyReply> {
+    const upstream = this.upstreams[name]
+    const slot = cacheSlot(request.method, request.url)
+    if (slot) return this.forwardCached(request, reply, upstream, slot)
+    const call = this.callFor(request, reply)
+    const retryable = isIdempotent(request.method) && call.body === undefined
+    let response: UpstreamResponse
+    try {
+      response = await upstream.call(call, retryable)
+    } catch (error) {
+      if (error instanceof UpstreamServerError) return this.send(reply, error.response)
+      throw error
+    }
+    await this.cache.invalidate(invalidatedGroups(request.method, request.url))
+    return this.send(reply, response)
+  }
+
+  /** A JSON part of an aggregated answer, through the cache when the path has a slot. */
+  async part<T>(request: FastifyRequest, name: UpstreamName, path: string): Promise<Part<T>> {
+    const slot = cacheSlot('GET', path)
+    const hit = slot ? await this.cache.lookup(slot) : undefined
+    if (hit?.fresh) return { kind: 'found', value: JSON.parse(hit.entry.body) as T }
+    const call: UpstreamCall = { method: 'GET', path, headers: upstreamHeaders(request, request.gatewayIdentity) }
+    try {
+      const response = await this.upstreams[name].call(call, true)
+      if (response.statusCode !== 200) {
+        await response.body.dump()
+        return { kind: 'absent' }
+      }
+      const body = await response.body.text()
+      if (slot) await this.cache.save(slot, { status: 200, contentType: 'application/json', body })
+      return { kind: 'found', value: JSON.parse(body) as T }
+    } catch (error) {
+      if (!upstreamDown(error)) throw error
+      if (error instanceof UpstreamServerError) await error.response.body.dump()
+      if (hit) {
+        this.upstreams[name].guard.recordFallback()
+        return { kind: 'found', value: JSON.parse(hit.entry.body) as T, stale: true }
+      }
+      return { kind: 'unavailable', retryAfterSeconds: Number((error as HttpError).headers?.['retry-after'] ?? 1) }
+    }
+  }
+
+  private callFor(request: FastifyRequest, reply: FastifyReply): UpstreamCall {
+    const controller = new AbortController()
+    // The client went away before the answer was complete: stop the upstream call too.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) controller.abort()
+    })
+    const body = hasBody(request) ? (request.body instanceof Readable ? request.body : request.raw) : undefined
+    return {
+      method: request.method,
+      path: request.url,
+      headers: upstreamHeaders(request, request.gatewayIdentity),
+      ...(body ? { body } : {}),
+      signal: controller.signal,
+    }
+  }
+
+  private async forwardCached(request: FastifyRequest, reply: FastifyReply, upstream: Upstream, slot: CacheSlot): Promise<FastifyReply> {
+    const hit = await this.cache.lookup(slot)
+    if (hit?.fresh) return this.sendCached(reply, hit, 'HIT')
+    let response: UpstreamResponse
+    try {
+      response = await upstream.call(this.callFor(request, reply), true)
+    } catch (error) {
+      if (hit && upstreamDown(error)) {
+        if (error instanceof UpstreamServerError) await error.response.body.dump()
+        upstream.guard.recordFallback()
+        return this.sendCached(reply, hit, 'STALE')
+      }
+      if (error instanceof UpstreamServerError) return this.send(reply, error.response)
+      throw error
+    }
+    const length = Number(response.headers['content-length'] ?? 0)
+    const contentType = String(response.headers['content-type'] ?? '')
+    if (response.statusCode === 200 && contentType.startsWith('application/json') && length <= MAX_CACHED_BYTES) {
+      const body = await response.body.text()
+      await this.cache.save(slot, { status: 200, contentType, body })
+      copyResponseHeaders(reply, response.headers)
+      return reply.code(200).header('x-cache', 'MISS').send(body)
+    }
+    // The thing is gone (or the request is wrong): nothing cached for it may be served again.
+    if (response.statusCode === 404) await this.cache.invalidate([slot.group])
+    reply.header('x-cache', 'MISS')
+    return this.send(reply, response)
+  }
+
+  private sendCached(reply: FastifyReply, hit: CacheHit, state: 'HIT' | 'STALE'): FastifyReply {
+    reply.code(hit.entry.status).header('content-type', hit.entry.contentType).header('x-cache', state).header('age', String(hit.ageSeconds))
+    if (state === 'STALE') reply.header('warning', '110 - "Response is Stale"')
+    return reply.send(hit.entry.body)
+  }
+
+  private send(reply: FastifyReply, response: UpstreamResponse): FastifyReply {
+    copyResponseHeaders(reply, response.headers)
+    return reply.code(response.statusCode).send(response.body)
+  }
+}
+
+/** Request bodies are not parsed: whatever the type, the raw stream goes to the upstream. */
+export function passBodiesThrough(app: App): void {
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+}
+
+const PROXIED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+
+/** The routes of one proxied prefix: the prefix itself and everything under it, every method. */
+export function proxyRoutes(app: App, name: UpstreamName, tag: string): void {
+  passBodiesThrough(app)
+  // Documentation only (the upstream validates); typed loosely since swagger's schema keywords are not in FastifySchema here.
+  const schema: Record<string, unknown> = { summary: `Proxied to the ${tag}`, tags: ['proxy'] }
+  for (const url of ['', '/*']) {
+    app.route({
+      method: PROXIED_METHODS,
+      url,
+      schema,
+      config: { gatewayUpstream: name },
+      handler: (request, reply) => app.gatewayProxy.forward(request, reply, name),
+    })
+  }
+}
+
+export default fp(
+  async (app) => {
+    app.decorate('gatewayProxy', new Proxy(app.gatewayUpstreams, app.gatewayCache))
+  },
+  { name: 'proxy', dependencies: ['upstreams', 'response-cache'] },
+)
