@@ -5,6 +5,8 @@ import { InvalidEventError, deadLetterTopic, parseEvent, retryTopic, type Pipeli
 import { exponentialDelay } from '../resilience/retry.js'
 import type { EventPublisher } from './publisher.js'
 import { startGroupConsumer, type GroupConsumer } from './group-consumer.js'
+import { consumerMetrics } from './consumer-metrics.js'
+import type { Registry } from 'prom-client'
 import {
   deadLetterRecord, originalHeaders, readRetryState, reasonOf, retryRecord, waitUntil, type RetrySettings, type SourceMessage,
 } from './redelivery.js'
@@ -40,6 +42,8 @@ export interface EventConsumerOptions {
    * it, kafkajs retries the handler in place, blocking the partition.
    */
   retry?: RetrySettings
+  /** The service's registry: dead letters and consumer lag are reported there. */
+  metrics?: Registry
 }
 
 export interface RunningConsumer {
@@ -76,10 +80,12 @@ export function startEventConsumer(options: EventConsumerOptions): RunningConsum
   const stopping = new AbortController()
   const retryTopics = retry ? options.topics.map(retryTopic) : []
   const deadLetterTopics = options.topics.map(deadLetterTopic)
+  const metrics = options.metrics && consumerMetrics(options.metrics, { kafka: options.kafka, groupId, topics: options.topics })
 
   const toDeadLetters = async (message: SourceMessage, context: MessageContext, reason: string) => {
     const attempts = context.attempt + 1
     await publisher.sendRaw(deadLetterTopic(context.topic), deadLetterRecord(message, { sourceTopic: context.topic, groupId, attempts, reason }))
+    metrics?.deadLetter(context.topic)
     logger.error({ topic: context.topic, key: message.key, attempts, reason }, 'message sent to the dead-letter topic')
   }
 
@@ -148,6 +154,7 @@ export function startEventConsumer(options: EventConsumerOptions): RunningConsum
   return {
     async stop() {
       stopping.abort()
+      metrics?.remove()
       await Promise.all(consumers.map((consumer) => consumer.stop()))
     },
     health: {

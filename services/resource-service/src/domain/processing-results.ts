@@ -25,6 +25,7 @@ export class ProcessingResults {
     private readonly storages: StorageCatalog,
     private readonly objects: ObjectStore,
     private readonly logger: Logger,
+    private readonly observer: { movedToPermanent(resource: Resource): void } = { movedToPermanent: () => undefined },
   ) {}
 
   async apply(event: ResourceProcessed): Promise<void> {
@@ -43,6 +44,7 @@ export class ProcessingResults {
     if (resource.state !== 'PERMANENT') {
       const moved = await this.moveToPermanent(resource, eventId)
       if (!moved) return
+      this.observer.movedToPermanent(resource)
     } else {
       await this.resources.recordProcessed(eventId)
     }

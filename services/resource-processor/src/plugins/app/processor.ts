@@ -39,6 +39,7 @@ export default fp<{ config: ResourceProcessorConfig }>(
     })
 
     const consumer = startEventConsumer({
+      metrics: app.metrics,
       kafka: app.kafka,
       groupId: config.KAFKA_GROUP_ID,
       topics: [topics.resourceUploaded, topics.resourceDeleted],

@@ -19,6 +19,7 @@ export default fp<{ config: ResourceServiceConfig }>(
     // After start-up, so that the service serves uploads and reads even while Kafka is down.
     app.addHook('onReady', async () => {
       consumer = startEventConsumer({
+        metrics: app.metrics,
         kafka: app.kafka,
         groupId: config.KAFKA_GROUP_ID,
         topics: [topics.resourceProcessed],

@@ -5,6 +5,7 @@ import { ProcessingResults } from '../../domain/processing-results.js'
 import { ResourceLibrary } from '../../domain/resource-library.js'
 import { ResourceUploads } from '../../domain/resource-uploads.js'
 import { s3ObjectStore } from './object-store.js'
+import { pipelineMetrics } from './pipeline-metrics.js'
 import { prismaResourceRepository } from './resource-repository.js'
 import { SongServiceMetadata } from './song-client.js'
 import { StorageServiceCatalog } from './storage-client.js'
@@ -49,7 +50,7 @@ export default fp<{ config: ResourceServiceConfig }>(
     ))
     app.decorate('resourceUploads', new ResourceUploads(repository, storages, objects, config.MAX_UPLOAD_BYTES, logger))
     app.decorate('resourceLibrary', new ResourceLibrary(repository, objects, songs, logger))
-    app.decorate('processingResults', new ProcessingResults(repository, storages, objects, logger.child({ component: 'processing-results' })))
+    app.decorate('processingResults', new ProcessingResults(repository, storages, objects, logger.child({ component: 'processing-results' }), pipelineMetrics(app.metrics, app.prisma)))
 
     // Soft dependency: while a fallback answers, uploads and moves go on and the service is DEGRADED.
     app.readiness.register({
