@@ -1,12 +1,13 @@
 // npm run bench: each suite measures against a baseline in the same run and
 // prints a table. BENCH_DURATION (seconds per load, default 10) and
 // BENCH_POSTGRES_URL (a real PostgreSQL server for the database rows) tune it;
-// BENCH_ONLY=song,startup picks suites.
+// BENCH_ONLY=song,startup picks suites (pipeline needs Java 17 for its Kafka broker).
 import { describeMachine } from './machine.js'
 import { benchGateway } from './suites/gateway.js'
 import { benchSongService } from './suites/song-service.js'
 import { benchStartup } from './suites/startup.js'
 import { benchBreaker } from './suites/breaker.js'
+import { benchPipeline } from './suites/pipeline.js'
 
 const durationSeconds = Number(process.env.BENCH_DURATION ?? 10)
 const postgresUrl = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL
@@ -25,6 +26,11 @@ const suites: { name: string; title: string; run: () => Promise<string> }[] = [
   },
   { name: 'startup', title: 'npm start: orchestrator start to every service ready (jars cached)', run: benchStartup },
   { name: 'breaker', title: 'Circuit breakers: cost per call around an async function that resolves at once', run: benchBreaker },
+  {
+    name: 'pipeline',
+    title: 'Upload pipeline (private stack: PGlite, S3 server, Kafka): upload MiB/s vs raw S3 PUT, Resource Service RSS for 200 MiB, upload -> PERMANENT latency',
+    run: benchPipeline,
+  },
 ]
 
 console.log(`Soundline benchmarks\nmachine: ${describeMachine()}\n`)

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { firstLine, freePort, startNode, waitForHttp, type Child } from '../children.js'
 import { runLoad, type LoadResult } from '../load.js'
 import { fixed, table } from '../report.js'
+import { peakRssDuring, rssOf } from '../rss.js'
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../../../../${path}`, import.meta.url))
 const childScript = (name: string) => fileURLToPath(new URL(`../children/${name}.js`, import.meta.url))
@@ -24,36 +24,6 @@ async function startService(entry: string, env: Record<string, string>): Promise
   const base = `http://127.0.0.1:${port}`
   await waitForHttp(`${base}/health/ready`)
   return { base, child }
-}
-
-/** Resident set size of a process in bytes (Linux /proc), or NaN elsewhere. */
-async function rssOf(pid: number): Promise<number> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8')
-    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024
-  } catch {
-    return Number.NaN
-  }
-}
-
-/** Runs `work` while sampling the process's RSS every 10 ms; returns the peak and the duration. */
-async function peakRssDuring(pid: number, work: () => Promise<void>): Promise<{ peak: number; seconds: number }> {
-  let peak = await rssOf(pid)
-  let sampling = true
-  const sampler = (async () => {
-    while (sampling) {
-      peak = Math.max(peak, await rssOf(pid))
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
-  })()
-  const started = performance.now()
-  try {
-    await work()
-  } finally {
-    sampling = false
-    await sampler
-  }
-  return { peak, seconds: (performance.now() - started) / 1000 }
 }
 
 async function upload(url: string, headers: Record<string, string>): Promise<void> {
@@ -136,8 +106,8 @@ export async function benchGateway(options: { durationSeconds: number }): Promis
 
     const pid = passthrough.child.process.pid ?? 0
     const idle = await rssOf(pid)
-    const up = await peakRssDuring(pid, () => upload(`${passthrough.base}/resources`, authorization))
-    const down = await peakRssDuring(pid, () => download(`${passthrough.base}/resources/1?bytes=${TRANSFER_BYTES}`, authorization))
+    const up = await peakRssDuring(pid, 10, () => upload(`${passthrough.base}/resources`, authorization))
+    const down = await peakRssDuring(pid, 10, () => download(`${passthrough.base}/resources/1?bytes=${TRANSFER_BYTES}`, authorization))
     const memory = table(
       ['transfer through the gateway', 'size', 'seconds', 'MB/s', 'gateway RSS before', 'gateway peak RSS during'],
       [
