@@ -1,0 +1,56 @@
+// What a drill prints and keeps: the timeline, the verdict, and the chart.
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { chartSvg, renderPng } from './chart.js'
+import type { DrillResult } from './drill.js'
+import { formatMs, textTable } from './stats.js'
+import { secondsOf, timelineText } from './timeline.js'
+import { breakerTimeline, judge, type Criterion } from './verdict.js'
+
+export interface DrillReport {
+  criteria: Criterion[]
+  passed: boolean
+  text: string
+  pngPath: string
+}
+
+function summary(result: DrillResult): string {
+  const timeline = breakerTimeline(result)
+  const lines = [
+    `fault at ${formatMs(result.faultAt)}, heal at ${formatMs(result.healAt)}, back at ${formatMs(result.backAt)}, load ended at ${formatMs(result.loadEndAt)}, ` +
+      (result.settledAt === undefined
+        ? 'NOT settled'
+        : `settled at ${formatMs(result.settledAt)} (${formatMs(result.settledAt - result.loadEndAt)} after the load)`),
+  ]
+  if (timeline) {
+    lines.push(
+      `breaker ${result.scenario.breaker?.name}: ` +
+        (timeline.openAt === undefined ? 'never opened' : `opened ${formatMs(timeline.openAt - result.faultAt)} after the fault`) +
+        (timeline.closeAt === undefined ? '' : `, closed ${formatMs(timeline.closeAt - result.backAt)} after the service was back`),
+    )
+  }
+  return lines.join('\n')
+}
+
+export async function reportDrill(result: DrillResult, outDir: string, stamp: string): Promise<DrillReport> {
+  const rows = secondsOf(result)
+  const criteria = judge(result)
+  const passed = criteria.every((c) => c.pass)
+  await mkdir(outDir, { recursive: true })
+  const pngPath = join(outDir, `${result.scenario.name}-${stamp}.png`)
+  await writeFile(pngPath, renderPng(chartSvg(result, rows, criteria)))
+  const verdict = textTable([['', 'criterion', 'measured'], ...criteria.map((c) => [c.pass ? 'PASS' : 'FAIL', c.name, c.actual])])
+  const text = [
+    `== ${result.scenario.name}: ${result.scenario.summary}`,
+    `${result.options.rate} uploads/s; warm-up ${result.options.warmupSeconds} s, fault ${result.options.faultSeconds} s, after ${result.options.afterSeconds} s`,
+    '',
+    timelineText(result, rows),
+    '',
+    summary(result),
+    '',
+    verdict,
+    '',
+    `verdict: ${passed ? 'PASS' : 'FAIL'}   chart: ${pngPath}`,
+  ].join('\n')
+  return { criteria, passed, text, pngPath }
+}

@@ -1,0 +1,72 @@
+// The five faults. Each knows how to break one part of the stack and how to
+// heal it; what must hold meanwhile is in verdict.ts.
+import type { DrillStack, ServiceName } from './stack.js'
+
+export type ScenarioName = 'storage-down' | 'storage-hang' | 'song-down' | 'kafka-restart' | 'processor-crash'
+
+/** Which breaker a scenario watches: the caller's /metrics target and the breaker name. */
+export interface WatchedBreaker {
+  target: 'resource' | 'processor'
+  name: string
+}
+
+export interface Scenario {
+  name: ScenarioName
+  summary: string
+  /** Fault length for the CLI (the tests pass shorter ones). */
+  defaultFaultSeconds: number
+  breaker?: WatchedBreaker
+  inject(stack: DrillStack): Promise<void>
+  /** Starts the healing; resolves once the broken part answers again. */
+  heal(stack: DrillStack): Promise<void>
+}
+
+function killed(service: ServiceName): Pick<Scenario, 'inject' | 'heal'> {
+  return {
+    inject: (stack) => stack.kill(service),
+    heal: async (stack) => {
+      await stack.startService(service)
+      await stack.waitReady(service)
+    },
+  }
+}
+
+export const SCENARIOS: Record<ScenarioName, Scenario> = {
+  'storage-down': {
+    name: 'storage-down',
+    summary: 'Storage Service SIGKILLed, restarted after the fault',
+    defaultFaultSeconds: 15,
+    breaker: { target: 'resource', name: 'storage-service' },
+    ...killed('storage-service'),
+  },
+  'storage-hang': {
+    name: 'storage-hang',
+    summary: 'Storage Service frozen with SIGSTOP (sockets open, no answers), then SIGCONT',
+    defaultFaultSeconds: 15,
+    breaker: { target: 'resource', name: 'storage-service' },
+    inject: async (stack) => stack.pause('storage-service'),
+    heal: async (stack) => stack.resume('storage-service'),
+  },
+  'song-down': {
+    name: 'song-down',
+    summary: 'Song Service SIGKILLed, restarted after the fault',
+    defaultFaultSeconds: 60,
+    breaker: { target: 'processor', name: 'song-service' },
+    ...killed('song-service'),
+  },
+  'kafka-restart': {
+    name: 'kafka-restart',
+    summary: 'Kafka broker stopped (SIGTERM), started again on the same ports and data',
+    defaultFaultSeconds: 10,
+    inject: (stack) => stack.stopKafka(),
+    heal: (stack) => stack.startKafka(),
+  },
+  'processor-crash': {
+    name: 'processor-crash',
+    summary: 'Resource Processor SIGKILLed mid-work, restarted after the fault',
+    defaultFaultSeconds: 10,
+    ...killed('resource-processor'),
+  },
+}
+
+export const SCENARIO_NAMES = Object.keys(SCENARIOS) as ScenarioName[]

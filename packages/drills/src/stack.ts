@@ -1,0 +1,207 @@
+// A private Soundline stack for one drill run: its own ports, its own data dir,
+// and a handle on every process so a drill can kill, freeze or restart it.
+import { fork, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createWriteStream, type WriteStream } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { INFRA_READY_PREFIX, type InfraUrls } from './infra-protocol.js'
+import {
+  cacheDir,
+  freePort,
+  killAllSync,
+  repoRoot,
+  spawnChild,
+  startKafka,
+  waitForReady,
+  type RunningKafka,
+  type SupervisedChild,
+} from './local-stack.js'
+
+export type ServiceName = 'song-service' | 'storage-service' | 'resource-service' | 'resource-processor'
+
+const SERVICES: { name: ServiceName; database?: string; entry: string }[] = [
+  { name: 'song-service', database: 'song', entry: 'services/song-service/dist/server.js' },
+  { name: 'storage-service', database: 'storage', entry: 'services/storage-service/dist/server.js' },
+  { name: 'resource-service', database: 'resource', entry: 'services/resource-service/dist/server.js' },
+  { name: 'resource-processor', entry: 'services/resource-processor/dist/server.js' },
+]
+// Generous: on a busy 2-core machine three PGlite databases and a JVM take a while.
+const READY_TIMEOUT_MS = 120_000
+const INFRA_TIMEOUT_MS = 120_000
+
+export interface StackOptions {
+  /** Holds databases, objects, the broker's log and services.log; the caller removes it. */
+  dataDir: string
+  /** Extra environment for every service (breaker and timeout settings). */
+  serviceEnv: Record<string, string>
+}
+
+const urlVariable = (name: string): string => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`
+
+export class DrillStack {
+  readonly ports = new Map<ServiceName, number>()
+  databaseUrls: Record<string, string> = {}
+  s3Endpoint = ''
+  kafkaBrokers = ''
+  private kafkaPorts = { port: 0, controllerPort: 0 }
+  private kafka: RunningKafka | undefined
+  private infra: ChildProcess | undefined
+  private readonly children = new Map<ServiceName, SupervisedChild>()
+  private readonly log: WriteStream
+  private readonly logger
+
+  constructor(private readonly options: StackOptions) {
+    this.log = createWriteStream(join(options.dataDir, 'services.log'), { flags: 'a' })
+    this.logger = pino({ level: 'warn', base: null }, this.log)
+  }
+
+  static async start(options: StackOptions): Promise<DrillStack> {
+    await mkdir(options.dataDir, { recursive: true })
+    const stack = new DrillStack(options)
+    process.on('exit', () => stack.killAllSync())
+    try {
+      await stack.startInfra()
+      for (const service of SERVICES) stack.ports.set(service.name, await freePort())
+      await Promise.all(SERVICES.map((service) => stack.startService(service.name)))
+    } catch (error) {
+      await stack.close()
+      throw error
+    }
+    return stack
+  }
+
+  get logPath(): string {
+    return join(this.options.dataDir, 'services.log')
+  }
+
+  url(name: ServiceName): string {
+    return `http://127.0.0.1:${this.ports.get(name) ?? 0}`
+  }
+
+  /** Writes a marker line into services.log, so the log reads alongside the timeline. */
+  note(line: string): void {
+    this.log.write(`${new Date().toISOString()} drill | ${line}\n`)
+  }
+
+  isRunning(name: ServiceName): boolean {
+    const child = this.children.get(name)
+    return child !== undefined && !child.hasExited
+  }
+
+  async startService(name: ServiceName): Promise<void> {
+    const service = SERVICES.find((s) => s.name === name)
+    if (!service) throw new Error(`unknown service ${name}`)
+    const env: NodeJS.ProcessEnv = { ...process.env }
+    delete env.DATABASE_URL
+    for (const other of SERVICES) env[urlVariable(other.name)] = this.url(other.name)
+    if (service.database) env.DATABASE_URL = this.databaseUrls[service.database]
+    Object.assign(env, {
+      PORT: String(this.ports.get(name)),
+      S3_ENDPOINT: this.s3Endpoint,
+      KAFKA_BROKERS: this.kafkaBrokers,
+      LOG_LEVEL: process.env.DRILL_LOG_LEVEL ?? 'warn',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...this.options.serviceEnv,
+    })
+    const child = spawnChild({
+      name,
+      command: process.execPath,
+      args: [join(repoRoot, service.entry)],
+      cwd: repoRoot,
+      env,
+      print: (who, line) => this.log.write(`${new Date().toISOString()} ${who} | ${line}\n`),
+    })
+    this.children.set(name, child)
+    const ready = await waitForReady(`${this.url(name)}/health/ready`, {
+      timeoutMs: READY_TIMEOUT_MS,
+      gaveUp: () => (child.hasExited ? 'exited during start-up' : undefined),
+    })
+    // The processor reports DOWN until its consumer joined; that can outlast a start, and is not an error.
+    if (!ready.ready && child.hasExited) throw new Error(`${name} did not start: ${ready.reason}\n${child.lastLines().join('\n')}`)
+  }
+
+  /** Waits until `GET /health/ready` answers 200 (or the deadline passes); false on timeout. */
+  async waitReady(name: ServiceName, timeoutMs = READY_TIMEOUT_MS): Promise<boolean> {
+    return (await waitForReady(`${this.url(name)}/health/ready`, { timeoutMs })).ready
+  }
+
+  /** SIGKILL: no shutdown hook runs, as when a node dies. */
+  async kill(name: ServiceName): Promise<void> {
+    const child = this.children.get(name)
+    if (!child || child.hasExited) return
+    child.process.kill('SIGKILL')
+    await child.exited
+  }
+
+  /** SIGSTOP: the process keeps its sockets open but never answers (the timeout path). */
+  pause(name: ServiceName): void {
+    this.children.get(name)?.process.kill('SIGSTOP')
+  }
+
+  resume(name: ServiceName): void {
+    this.children.get(name)?.process.kill('SIGCONT')
+  }
+
+  async stopKafka(): Promise<void> {
+    await this.kafka?.stop()
+    this.kafka = undefined
+  }
+
+  /** Same ports and data as before: a restart, not a new cluster. */
+  async startKafka(): Promise<void> {
+    this.kafka = await startKafka({
+      dataDir: join(this.options.dataDir, 'kafka'),
+      cacheDir: join(cacheDir, 'kafka'),
+      ...this.kafkaPorts,
+      logger: this.logger,
+      brokerLogLevel: 'WARN',
+    })
+  }
+
+  async close(): Promise<void> {
+    // A frozen process ignores SIGTERM until it is continued.
+    for (const child of this.children.values()) if (!child.hasExited) child.process.kill('SIGCONT')
+    await Promise.all([...this.children.values()].map((child) => child.stop(5_000)))
+    await this.stopKafka().catch(() => undefined)
+    if (this.infra && this.infra.exitCode === null) {
+      this.infra.kill('SIGTERM')
+      await once(this.infra, 'exit')
+    }
+    this.log.end()
+  }
+
+  private killAllSync(): void {
+    killAllSync(this.children.values())
+    this.infra?.kill('SIGKILL')
+  }
+
+  private async startInfra(): Promise<void> {
+    this.kafkaPorts = { port: await freePort(), controllerPort: await freePort() }
+    // The built file, also when this module runs from src/ under tsx (tests).
+    const infraEntry = join(repoRoot, 'packages/drills/dist/infra-child.js')
+    const databases = SERVICES.flatMap((s) => (s.database ? [s.database] : []))
+    const infra = fork(infraEntry, [], {
+      env: { ...process.env, DRILL_INFRA_DIR: join(this.options.dataDir, 'infra'), DRILL_DATABASES: databases.join(',') },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      execArgv: [],
+    })
+    this.infra = infra
+    infra.stderr?.on('data', (chunk: Buffer) => this.log.write(chunk))
+    const urls = new Promise<InfraUrls>((resolve, reject) => {
+      let buffered = ''
+      infra.stdout?.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString()
+        const line = buffered.split('\n').find((l) => l.startsWith(INFRA_READY_PREFIX))
+        if (line) resolve(JSON.parse(line.slice(INFRA_READY_PREFIX.length)) as InfraUrls)
+      })
+      infra.once('exit', (code) => reject(new Error(`the infra process exited during start-up (code ${code}); see ${this.logPath}`)))
+      setTimeout(() => reject(new Error(`the infra process was not ready within ${INFRA_TIMEOUT_MS} ms`)), INFRA_TIMEOUT_MS).unref()
+    })
+    const [ready] = await Promise.all([urls, this.startKafka()])
+    this.databaseUrls = ready.databaseUrls
+    this.s3Endpoint = ready.s3Endpoint
+    this.kafkaBrokers = `127.0.0.1:${this.kafkaPorts.port}`
+  }
+}

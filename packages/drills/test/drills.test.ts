@@ -1,0 +1,41 @@
+// Every failure drill in its short form, on one private stack: a real Kafka
+// broker, PGlite databases, an S3 server and the four services as processes.
+// Each scenario must pass its full verdict (the same criteria as the CLI).
+import { rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { runDrills } from '../src/run.js'
+import { SCENARIO_NAMES } from '../src/scenarios.js'
+
+// Stack start (~30 s) plus five drills of ~16 s load and their settling.
+t.setTimeout(360_000)
+
+const outDir = join(tmpdir(), `soundline-drills-test-${process.pid}`)
+t.teardown(() => rm(outDir, { recursive: true, force: true }))
+
+const reports = await runDrills({
+  scenarios: SCENARIO_NAMES,
+  rate: 5,
+  warmupSeconds: 5,
+  faultSeconds: 6,
+  afterSeconds: 6,
+  settleTimeoutMs: 60_000,
+  // Short variants of the services' settings, scaled to a 6 s fault at 5 uploads/s.
+  breakerOpenMs: 3_000,
+  breakerWindow: { size: 8, minimumCalls: 4 },
+  storageTimeoutMs: 500,
+  storageCacheTtlMs: 500,
+  outDir,
+  onProgress: (line) => t.comment(line),
+})
+
+SCENARIO_NAMES.forEach((name, i) => {
+  const report = reports[i]
+  t.test(name, async (t) => {
+    t.ok(report, 'the drill ran')
+    if (!report) return
+    for (const criterion of report.criteria) t.ok(criterion.pass, `${criterion.name}: ${criterion.actual}`)
+    if (!report.passed) t.comment(report.text)
+  })
+})
