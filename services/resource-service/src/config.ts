@@ -15,7 +15,7 @@ const spec = {
   // Short: an upload waits at most this for a hanging Storage Service, then uses the fallback.
   STORAGE_SERVICE_TIMEOUT_MS: env.integer({ default: 500, min: 1, max: 60_000 }),
   // A good GET /storages answer is reused this long without calling; a storage created later is seen after it.
-  STORAGE_CACHE_TTL_MS: env.integer({ default: 5_000, min: 0, max: 3_600_000 }),
+  STORAGE_CACHE_TTL_MS: env.integer({ default: 0, min: 0, max: 3_600_000 }),
   // The fallback before any good answer: exactly the shape of GET /storages.
   STORAGE_STUBS: env.json({
     default: DEFAULT_STUB_STORAGES.map((storage) => ({ ...storage })),

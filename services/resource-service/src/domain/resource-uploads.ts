@@ -53,7 +53,14 @@ export class ResourceUploads {
     const staging = await this.storages.stagingStorage()
     const location = { bucket: staging.bucket, key: objectKeyIn(staging, `${randomUUID()}.mp3`) }
     const file = await this.inspect(upload, undefined, location)
-    const saved = await this.resources.createStaged({ ...location, storageId: staging.id, ...file, idempotencyKey: upload.idempotencyKey ?? null })
+    let saved: Awaited<ReturnType<ResourceRepository['createStaged']>>
+    try {
+      saved = await this.resources.createStaged({ ...location, storageId: staging.id, ...file, idempotencyKey: upload.idempotencyKey ?? null })
+    } catch (error) {
+      // No row, so no object either: a failed insert must not leave an orphan in staging.
+      await this.discard(location)
+      throw error
+    }
     if ('created' in saved) return { id: saved.created.id }
     // A concurrent upload with the same key won the insert: ours is the duplicate.
     await this.discard(location)

@@ -34,6 +34,16 @@ function asJson(event: ResourceUploaded | ResourceDeleted): Prisma.InputJsonObje
  * Prisma adapter. `onCommitted` runs after every transaction that wrote to
  * the outbox (it wakes the relay).
  */
+/**
+ * Interactive transactions wait up to 10 s to start (Prisma's default is 2 s):
+ * the embedded PGlite runs one transaction at a time, and a burst of uploads
+ * queues behind each other rather than failing.
+ */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 }
+function inTransaction<T>(prisma: PrismaClient, work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  return prisma.$transaction(work, TRANSACTION_OPTIONS)
+}
+
 export function prismaResourceRepository(prisma: PrismaClient, topics: TopicNames, onCommitted: () => void): ResourceRepository {
   const announceDeletes = async (tx: Transaction, ids: number[]): Promise<void> => {
     if (ids.length === 0) return
@@ -48,7 +58,7 @@ export function prismaResourceRepository(prisma: PrismaClient, topics: TopicName
   return {
     async createStaged(resource: NewResource) {
       try {
-        const row = await prisma.$transaction(async (tx) => {
+        const row = await inTransaction(prisma, async (tx) => {
           const created = await tx.resource.create({
             data: { ...resource, stagingBucket: resource.bucket, stagingKey: resource.key, size: BigInt(resource.size) },
           })
@@ -81,7 +91,7 @@ export function prismaResourceRepository(prisma: PrismaClient, topics: TopicName
     },
 
     async deleteByIds(ids: number[]) {
-      const rows = await prisma.$transaction(async (tx) => {
+      const rows = await inTransaction(prisma, async (tx) => {
         // RETURNING: exactly the rows this statement removed, with where their files were at that moment.
         const deleted = await tx.$queryRaw<{ id: number; bucket: string; key: string; staging_bucket: string; staging_key: string }[]>`
           DELETE FROM "resources" WHERE "id" = ANY(${ids}::int[])
@@ -107,7 +117,7 @@ export function prismaResourceRepository(prisma: PrismaClient, topics: TopicName
     },
 
     async markPermanent(id: number, storageId: number, location: ObjectLocation, eventId: string) {
-      return prisma.$transaction(async (tx) => {
+      return inTransaction(prisma, async (tx) => {
         const { count } = await tx.resource.updateMany({
           where: { id },
           data: { state: 'PERMANENT', storageId, bucket: location.bucket, key: location.key, failureReason: null },
@@ -118,7 +128,7 @@ export function prismaResourceRepository(prisma: PrismaClient, topics: TopicName
     },
 
     async markFailed(id: number, reason: string, eventId: string) {
-      return prisma.$transaction(async (tx) => {
+      return inTransaction(prisma, async (tx) => {
         const { count } = await tx.resource.updateMany({ where: { id }, data: { state: 'FAILED', failureReason: reason.slice(0, 1000) } })
         if (count > 0) await recordProcessed(tx, eventId)
         return count > 0
@@ -126,7 +136,7 @@ export function prismaResourceRepository(prisma: PrismaClient, topics: TopicName
     },
 
     async announceDeleted(id: number, eventId: string) {
-      await prisma.$transaction(async (tx) => {
+      await inTransaction(prisma, async (tx) => {
         await announceDeletes(tx, [id])
         await recordProcessed(tx, eventId)
       })
