@@ -28,7 +28,8 @@ const suites: { name: string; title: string; run: () => Promise<string> }[] = [
   { name: 'breaker', title: 'Circuit breakers: cost per call around an async function that resolves at once', run: benchBreaker },
   {
     name: 'pipeline',
-    title: 'Upload pipeline (private stack: PGlite, S3 server, Kafka): upload MiB/s vs raw S3 PUT, Resource Service RSS for 200 MiB, upload -> PERMANENT latency',
+    title:
+      'Upload pipeline (private stack: PGlite, S3 server, Kafka): upload MiB/s vs raw S3 PUT, Resource Service RSS for 200 MiB, upload -> PERMANENT latency',
     run: benchPipeline,
   },
 ]

@@ -77,7 +77,10 @@ export async function startPipelineStack(options: { resourceEnv?: Record<string,
       await waitForHttp(`${url(port)}/health/ready`, 60_000)
       return child
     }
-    await Promise.all([service('song-service', ports.song, { DATABASE_URL: song.url }), service('storage-service', ports.storage, { DATABASE_URL: storage.url })])
+    await Promise.all([
+      service('song-service', ports.song, { DATABASE_URL: song.url }),
+      service('storage-service', ports.storage, { DATABASE_URL: storage.url }),
+    ])
     const resourceService = await service('resource-service', ports.resource, { DATABASE_URL: resource.url, ...options.resourceEnv })
     // Ready only once its consumer joined the group: the first uploads would otherwise wait for the rebalance.
     const processor = await service('resource-processor', ports.processor, {})

@@ -11,7 +11,11 @@ export async function rssOf(pid: number): Promise<number> {
 }
 
 /** Runs `work` while sampling the process's RSS every `everyMs`; returns the peak, the sample count and the duration. */
-export async function peakRssDuring(pid: number, everyMs: number, work: () => Promise<void>): Promise<{ peak: number; samples: number; seconds: number }> {
+export async function peakRssDuring(
+  pid: number,
+  everyMs: number,
+  work: () => Promise<void>,
+): Promise<{ peak: number; samples: number; seconds: number }> {
   let peak = await rssOf(pid)
   let samples = 1
   let sampling = true

@@ -72,7 +72,10 @@ function servicePaths(service) {
   if (!existsSync(schemaPath)) fail(`no schema at ${path.relative(root, schemaPath)}`)
   const migrationsDir = path.join(dir, 'migrations')
   const migrations = existsSync(migrationsDir)
-    ? readdirSync(migrationsDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()
+    ? readdirSync(migrationsDir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort()
     : []
   const snapshotPath = path.join(migrationsDir, SNAPSHOT)
   if (migrations.length > 0 && !existsSync(snapshotPath)) {
@@ -112,7 +115,10 @@ function timestamp(after) {
 }
 
 async function createMigration(service, rawName) {
-  const name = rawName.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')
+  const name = rawName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
   if (!name) fail('the migration name must contain letters or digits')
   const paths = servicePaths(service)
   const glue = await loadSchemaEngine()
@@ -153,7 +159,9 @@ async function check(services) {
       const { sql } = await diffSchema(glue, scratch.url, servicePaths(service))
       if (sql) {
         dirty = true
-        console.error(`prisma-migration: ${service}: schema.prisma changed without a migration; run npm run db:migration -- ${service} <name>\n${sql}`)
+        console.error(
+          `prisma-migration: ${service}: schema.prisma changed without a migration; run npm run db:migration -- ${service} <name>\n${sql}`,
+        )
       } else {
         console.log(`prisma-migration: ${service}: migrations match schema.prisma`)
       }

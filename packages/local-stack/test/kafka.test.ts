@@ -25,11 +25,16 @@ const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' })
 
 /** Two distinct free ports for the broker, found by binding port 0 (both held at once so they differ). */
 async function freePorts(): Promise<{ port: number; controllerPort: number }> {
-  const servers = await Promise.all([0, 1].map(() => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve(server))
-  })))
+  const servers = await Promise.all(
+    [0, 1].map(
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer()
+          server.once('error', reject)
+          server.listen(0, '127.0.0.1', () => resolve(server))
+        }),
+    ),
+  )
   const [port, controllerPort] = servers.map((server) => (server.address() as AddressInfo).port)
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
   if (!port || !controllerPort) throw new Error('no free ports')
@@ -53,16 +58,18 @@ async function consumeUntil(kafka: Kafka, topic: string, wanted: string): Promis
     await consumer.subscribe({ topic, fromBeginning: true })
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`did not see ${wanted} on ${topic}; saw ${JSON.stringify(seen)}`)), 45_000)
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          const value = message.value?.toString() ?? ''
-          seen.push(value)
-          if (value === wanted) {
-            clearTimeout(timer)
-            resolve()
-          }
-        }
-      }).catch(reject)
+      void consumer
+        .run({
+          eachMessage: async ({ message }) => {
+            const value = message.value?.toString() ?? ''
+            seen.push(value)
+            if (value === wanted) {
+              clearTimeout(timer)
+              resolve()
+            }
+          },
+        })
+        .catch(reject)
     })
   } finally {
     await consumer.disconnect()
@@ -78,9 +85,13 @@ t.test('a missing java or mvn gives an error that says what to install', async (
   t.throws(() => findMaven(env), /apt-get install -y maven.*KAFKA_BROKERS/s)
   await t.rejects(
     startKafka({ dataDir: join(emptyDir, 'data'), cacheDir: kafkaCacheDir, port: 1, logger, env }),
-    /apt-get install -y openjdk-17-jre-headless/
+    /apt-get install -y openjdk-17-jre-headless/,
   )
-  t.throws(() => findJava({ PATH: emptyDir, JAVA_HOME: '/usr/lib/jvm/nothing-here' }), /openjdk-17/, 'a JAVA_HOME without java does not count')
+  t.throws(
+    () => findJava({ PATH: emptyDir, JAVA_HOME: '/usr/lib/jvm/nothing-here' }),
+    /openjdk-17/,
+    'a JAVA_HOME without java does not count',
+  )
   t.match(findJava({ PATH: '/usr/bin:/bin' }), /java$/, 'finds the installed java on a normal PATH')
 })
 
@@ -138,7 +149,10 @@ t.test('a readiness timeout kills the JVM and reports its last output', async (t
   const dataDir = await mkdtemp(join(tmpdir(), 'kafka-timeout-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
   const { port, controllerPort } = await freePorts()
-  await t.rejects(startKafka({ dataDir, cacheDir: kafkaCacheDir, port, controllerPort, logger, readyTimeoutMs: 1 }), /not ready within 1 ms\. Last broker output:/)
+  await t.rejects(
+    startKafka({ dataDir, cacheDir: kafkaCacheDir, port, controllerPort, logger, readyTimeoutMs: 1 }),
+    /not ready within 1 ms\. Last broker output:/,
+  )
   t.ok(await canBind(port), 'nothing listens on the port afterwards')
 })
 
@@ -164,7 +178,9 @@ async function startBrokerInChild(dataDir: string, port: number, controllerPort:
   `
   const child = spawn(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
   await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => { if (chunk.toString().includes('READY')) resolve() })
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('READY')) resolve()
+    })
     child.once('exit', (code) => reject(new Error(`broker child exited early (${code})`)))
   })
   const javaPid = Number((await readFile(join(dataDir, 'broker.pid'), 'utf8')).trim())
@@ -188,7 +204,9 @@ t.test('the JVM does not outlive its parent', async (t) => {
   started = performance.now()
   const second = await startBrokerInChild(dataDir, port, controllerPort, 'hang')
   t.comment(`child 2 ready after ${Math.round(performance.now() - started)} ms`)
-  t.teardown(() => { if (isAlive(second.javaPid)) process.kill(second.javaPid, 'SIGKILL') })
+  t.teardown(() => {
+    if (isAlive(second.javaPid)) process.kill(second.javaPid, 'SIGKILL')
+  })
   second.child.kill('SIGKILL')
   await delay(500)
   t.ok(isAlive(second.javaPid), 'JVM orphaned by a SIGKILLed parent (nothing can run in the parent)')

@@ -18,16 +18,34 @@ export { createS3Client, ensureBucket, pingS3, type S3ClientConfig } from './s3/
 export { connectS3, type S3Settings } from './s3/s3-component.js'
 export { createKafka, createProducer, ensureTopics, type KafkaClientConfig } from './kafka/client.js'
 export * from './events/events.js'
-export { startEventConsumer, type EventConsumerOptions, type EventHandler, type MessageContext, type RunningConsumer } from './kafka/consumer.js'
+export {
+  startEventConsumer,
+  type EventConsumerOptions,
+  type EventHandler,
+  type MessageContext,
+  type RunningConsumer,
+} from './kafka/consumer.js'
 export { EventPublisher, type RawRecord } from './kafka/publisher.js'
-export { ServiceClient, UnavailableError, type ServiceClientOptions, type ServiceRequest, type ServiceResponse } from './clients/service-client.js'
+export {
+  ServiceClient,
+  UnavailableError,
+  type ServiceClientOptions,
+  type ServiceRequest,
+  type ServiceResponse,
+} from './clients/service-client.js'
 export { uploadStream, MIN_PART_BYTES, DEFAULT_PART_BYTES, type UploadStreamOptions } from './s3/upload-stream.js'
 export { MemoryRateLimiter, tooManyRequests, type RateLimiter, type RateLimitDecision, type RateLimitSettings } from './http/rate-limit.js'
 export { bearerToken, unauthorized, forbidden } from './http/bearer.js'
 export { TrustedProxies } from './http/client-address.js'
 export { parseTraceparent, nextTraceparent, type TraceParent } from './http/trace-context.js'
 export { createBreaker, Breaker, type BreakerOptions, type BreakerSnapshot } from './resilience/breaker.js'
-export { RingWindowBreaker, CircuitState, CIRCUIT_STATES, type RingWindowBreakerOptions, type StateChange } from './resilience/ring-window-breaker.js'
+export {
+  RingWindowBreaker,
+  CircuitState,
+  CIRCUIT_STATES,
+  type RingWindowBreakerOptions,
+  type StateChange,
+} from './resilience/ring-window-breaker.js'
 export { CircuitOpenError, CallTimeoutError } from './resilience/errors.js'
 export { defaultClassifier, type CallClassifier, type CallOutcome } from './resilience/classify.js'
 export { breakerSettingsFromEnv, breakerEnvPrefix, DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from './resilience/settings.js'

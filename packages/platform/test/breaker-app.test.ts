@@ -6,7 +6,15 @@ import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import t from 'tap'
 // The built package, like the services' tests: Fastify's module augmentation must come from one copy.
-import { ConfigError, DEFAULT_BREAKER_SETTINGS, breakerEnvPrefix, breakerSettingsFromEnv, createApp, createBreaker, registerBreakers } from '@soundline/platform'
+import {
+  ConfigError,
+  DEFAULT_BREAKER_SETTINGS,
+  breakerEnvPrefix,
+  breakerSettingsFromEnv,
+  createApp,
+  createBreaker,
+  registerBreakers,
+} from '@soundline/platform'
 
 const logger = pino({ level: 'silent' })
 
@@ -26,10 +34,20 @@ t.test('settings: defaults, variables, and a wrong value named', async (t) => {
     BREAKER_STORAGE_SERVICE_TIMEOUT_MS: '0',
   }
   t.same(breakerSettingsFromEnv('storage-service', { env }), {
-    windowType: 'time', windowSize: 30, minimumCalls: 5, failureRateThreshold: 25, slowCallDurationMs: 750,
-    slowCallRateThreshold: 60, openDurationMs: 5_000, halfOpenCalls: 4, timeoutMs: 0,
+    windowType: 'time',
+    windowSize: 30,
+    minimumCalls: 5,
+    failureRateThreshold: 25,
+    slowCallDurationMs: 750,
+    slowCallRateThreshold: 60,
+    openDurationMs: 5_000,
+    halfOpenCalls: 4,
+    timeoutMs: 0,
   })
-  const wrong = () => breakerSettingsFromEnv('storage-service', { env: { BREAKER_STORAGE_SERVICE_FAILURE_RATE: '150', BREAKER_STORAGE_SERVICE_WINDOW_TYPE: 'sliding' } })
+  const wrong = () =>
+    breakerSettingsFromEnv('storage-service', {
+      env: { BREAKER_STORAGE_SERVICE_FAILURE_RATE: '150', BREAKER_STORAGE_SERVICE_WINDOW_TYPE: 'sliding' },
+    })
   t.throws(wrong, ConfigError)
   try {
     wrong()
@@ -37,10 +55,9 @@ t.test('settings: defaults, variables, and a wrong value named', async (t) => {
     t.match((error as Error).message, /BREAKER_STORAGE_SERVICE_FAILURE_RATE: must be an integer from 1 to 100, got "150"/)
     t.match((error as Error).message, /BREAKER_STORAGE_SERVICE_WINDOW_TYPE: must be one of count, time, got "sliding"/)
   }
-  t.throws(
-    () => breakerSettingsFromEnv('x', { env: { BREAKER_X_WINDOW_TYPE: 'time', BREAKER_X_WINDOW_SIZE: '7200' } }),
-    { message: /BREAKER_X_WINDOW_SIZE: must be an integer from 1 to 3600 \(seconds\)/ },
-  )
+  t.throws(() => breakerSettingsFromEnv('x', { env: { BREAKER_X_WINDOW_TYPE: 'time', BREAKER_X_WINDOW_SIZE: '7200' } }), {
+    message: /BREAKER_X_WINDOW_SIZE: must be an integer from 1 to 3600 \(seconds\)/,
+  })
 })
 
 t.test('GET /health/ready lists every breaker under components.circuits; an open one degrades, never downs', async (t) => {
@@ -55,11 +72,25 @@ t.test('GET /health/ready lists every breaker under components.circuits; an open
 
   let response = await app.inject({ method: 'GET', url: '/health/ready' })
   t.equal(response.statusCode, 200)
-  let body = response.json<{ status: string; components: { circuits: { status: string; details: Record<string, Record<string, unknown>> } } }>()
+  let body = response.json<{
+    status: string
+    components: { circuits: { status: string; details: Record<string, Record<string, unknown>> } }
+  }>()
   t.equal(body.status, 'UP')
-  t.same(Object.keys(body.components.circuits.details).sort(), ['song-service', 'storage-service'], 'one entry per breaker, from both registrations')
+  t.same(
+    Object.keys(body.components.circuits.details).sort(),
+    ['song-service', 'storage-service'],
+    'one entry per breaker, from both registrations',
+  )
   t.same(body.components.circuits.details['storage-service'], {
-    state: 'closed', failureRate: -1, slowCallRate: -1, bufferedCalls: 0, failedCalls: 0, slowCalls: 0, notPermittedCalls: 0, remainingOpenMs: 0,
+    state: 'closed',
+    failureRate: -1,
+    slowCallRate: -1,
+    bufferedCalls: 0,
+    failedCalls: 0,
+    slowCalls: 0,
+    notPermittedCalls: 0,
+    remainingOpenMs: 0,
   })
 
   for (let i = 0; i < 2; i++) await storage.execute(async () => ({ status: 502 }))
@@ -69,7 +100,13 @@ t.test('GET /health/ready lists every breaker under components.circuits; an open
   body = response.json()
   t.equal(body.status, 'DEGRADED')
   t.equal(body.components.circuits.status, 'DEGRADED')
-  t.match(body.components.circuits.details['storage-service'], { state: 'open', failureRate: 100, bufferedCalls: 2, failedCalls: 2, notPermittedCalls: 1 })
+  t.match(body.components.circuits.details['storage-service'], {
+    state: 'open',
+    failureRate: 100,
+    bufferedCalls: 2,
+    failedCalls: 2,
+    notPermittedCalls: 1,
+  })
   t.ok((body.components.circuits.details['storage-service']?.remainingOpenMs as number) > 0)
 
   const metrics = await app.inject({ method: 'GET', url: '/metrics' })
@@ -91,7 +128,10 @@ t.test('an open breaker, even never disposed, does not keep the process alive', 
     await breaker.execute(async () => { throw new Error('down') }).catch(() => {})
     console.log(breaker.state)
   `
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
   // A liveness bound, not a speed check: a ref'd open timer would hold the child for 10 minutes.

@@ -44,7 +44,15 @@ function storageBreaker(t: Test, url: string) {
     name: 'storage-service',
     logger: pino({ level: 'silent' }),
     registry: new Registry(),
-    settings: { ...DEFAULT_BREAKER_SETTINGS, windowSize: 4, minimumCalls: 4, failureRateThreshold: 50, openDurationMs: 200, halfOpenCalls: 2, timeoutMs: 1_000 },
+    settings: {
+      ...DEFAULT_BREAKER_SETTINGS,
+      windowSize: 4,
+      minimumCalls: 4,
+      failureRateThreshold: 50,
+      openDurationMs: 200,
+      halfOpenCalls: 2,
+      timeoutMs: 1_000,
+    },
   })
   t.teardown(() => breaker.dispose())
   // As an adapter would: the response goes back to the caller; its body is not needed here.

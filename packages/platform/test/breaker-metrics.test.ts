@@ -7,7 +7,14 @@ import { createBreaker } from '../src/resilience/breaker.js'
 import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from '../src/resilience/settings.js'
 
 const logger = pino({ level: 'silent' })
-const settings = (overrides: Partial<BreakerSettings> = {}): BreakerSettings => ({ ...DEFAULT_BREAKER_SETTINGS, timeoutMs: 0, windowSize: 4, minimumCalls: 4, openDurationMs: 60_000, ...overrides })
+const settings = (overrides: Partial<BreakerSettings> = {}): BreakerSettings => ({
+  ...DEFAULT_BREAKER_SETTINGS,
+  timeoutMs: 0,
+  windowSize: 4,
+  minimumCalls: 4,
+  openDurationMs: 60_000,
+  ...overrides,
+})
 
 /** `metric{labels} value` lines of a scrape, as a map from `metric{labels}` to the number. */
 function samples(text: string): Map<string, number> {
@@ -93,7 +100,11 @@ t.test('several breakers share one registry, labelled by name', async (t) => {
   const m = samples(await registry.metrics())
   t.equal(m.get('circuitbreaker_calls_total{name="song-service",kind="successful"}'), 1)
   t.equal(m.get('circuitbreaker_calls_total{name="storage-service",kind="successful"}'), 2)
-  t.throws(() => createBreaker({ name: 'song-service', logger, registry, settings: settings() }), /already registered/, 'a second live breaker of the same name is refused')
+  t.throws(
+    () => createBreaker({ name: 'song-service', logger, registry, settings: settings() }),
+    /already registered/,
+    'a second live breaker of the same name is refused',
+  )
 })
 
 t.test('dispose drops the gauges and keeps the counters', async (t) => {
@@ -108,7 +119,11 @@ t.test('dispose drops the gauges and keeps the counters', async (t) => {
   const again = createBreaker({ name: 'gone', logger, registry, settings: settings() })
   t.teardown(() => again.dispose())
   await again.execute(async () => 1)
-  t.equal(samples(await registry.metrics()).get('circuitbreaker_calls_total{name="gone",kind="successful"}'), 2, 'a new breaker of that name counts on')
+  t.equal(
+    samples(await registry.metrics()).get('circuitbreaker_calls_total{name="gone",kind="successful"}'),
+    2,
+    'a new breaker of that name counts on',
+  )
 })
 
 t.test('the registry default labels apply', async (t) => {

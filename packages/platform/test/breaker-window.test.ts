@@ -26,7 +26,9 @@ t.test('a count window holds exactly the last N outcomes', async (t) => {
       history.push(outcome)
       const last = history.slice(-size)
       if (window.total !== last.length || window.failed !== count(last, OUTCOME_FAILED) || window.slow !== count(last, OUTCOME_SLOW)) {
-        t.fail(`size ${size}, call ${i}: got ${window.total}/${window.failed}/${window.slow}, want ${last.length}/${count(last, OUTCOME_FAILED)}/${count(last, OUTCOME_SLOW)}`)
+        t.fail(
+          `size ${size}, call ${i}: got ${window.total}/${window.failed}/${window.slow}, want ${last.length}/${count(last, OUTCOME_FAILED)}/${count(last, OUTCOME_SLOW)}`,
+        )
         return
       }
     }
@@ -51,8 +53,14 @@ t.test('a time window holds exactly the calls of the last N seconds', async (t) 
     history.push({ second: Math.floor(now / 1000), outcome })
     const current = Math.floor(now / 1000)
     const inWindow = history.filter((h) => h.second > current - seconds).map((h) => h.outcome)
-    if (window.total !== inWindow.length || window.failed !== count(inWindow, OUTCOME_FAILED) || window.slow !== count(inWindow, OUTCOME_SLOW)) {
-      t.fail(`call ${i}: got ${window.total}/${window.failed}/${window.slow}, want ${inWindow.length}/${count(inWindow, OUTCOME_FAILED)}/${count(inWindow, OUTCOME_SLOW)}`)
+    if (
+      window.total !== inWindow.length ||
+      window.failed !== count(inWindow, OUTCOME_FAILED) ||
+      window.slow !== count(inWindow, OUTCOME_SLOW)
+    ) {
+      t.fail(
+        `call ${i}: got ${window.total}/${window.failed}/${window.slow}, want ${inWindow.length}/${count(inWindow, OUTCOME_FAILED)}/${count(inWindow, OUTCOME_SLOW)}`,
+      )
       return
     }
   }
@@ -125,7 +133,10 @@ t.test('through the mollitia module, a call costs the same ring work at window 1
   const perCall: number[] = []
   for (const size of [10, 100_000]) {
     const module = new RingWindowBreaker({ windowSize: size, minimumCalls: size, failureRateThreshold: 100 })
-    const circuit = new Circuit({ func: async (fail: boolean) => (fail ? Promise.reject(new Error('down')) : 'ok'), options: { modules: [module] } })
+    const circuit = new Circuit({
+      func: async (fail: boolean) => (fail ? Promise.reject(new Error('down')) : 'ok'),
+      options: { modules: [module] },
+    })
     for (let i = 0; i < size; i++) await circuit.execute(i % 5 === 0).catch(() => {})
     const counter = countAccesses((module as unknown as { closedWindow: object }).closedWindow, 'outcomes')
     for (let i = 0; i < 500; i++) await circuit.execute(i % 5 === 0).catch(() => {})

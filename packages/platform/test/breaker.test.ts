@@ -20,9 +20,18 @@ interface LogLine {
 
 function setup(t: Test, settings: Partial<BreakerSettings>, extra: { classify?: Partial<CallClassifier>; clock?: () => number } = {}) {
   const lines: LogLine[] = []
-  const logger = pino({ level: 'debug', formatters: { level: (label) => ({ level: label }) } }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) })
+  const logger = pino(
+    { level: 'debug', formatters: { level: (label) => ({ level: label }) } },
+    { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) },
+  )
   const registry = new Registry()
-  const breaker = createBreaker({ name: 'upstream', logger, registry, settings: { ...DEFAULT_BREAKER_SETTINGS, timeoutMs: 0, ...settings }, ...extra })
+  const breaker = createBreaker({
+    name: 'upstream',
+    logger,
+    registry,
+    settings: { ...DEFAULT_BREAKER_SETTINGS, timeoutMs: 0, ...settings },
+    ...extra,
+  })
   t.teardown(() => breaker.dispose())
   return { breaker, lines, registry }
 }
@@ -138,7 +147,13 @@ t.test('half-open: an ignored trial call gives its permit back', async (t) => {
 })
 
 t.test('slow calls open it at the slow-call rate, even when they succeed', async (t) => {
-  const { breaker } = setup(t, { windowSize: 4, minimumCalls: 4, slowCallDurationMs: 20, slowCallRateThreshold: 50, failureRateThreshold: 100 })
+  const { breaker } = setup(t, {
+    windowSize: 4,
+    minimumCalls: 4,
+    slowCallDurationMs: 20,
+    slowCallRateThreshold: 50,
+    failureRateThreshold: 100,
+  })
   const slow = async () => {
     await sleep(60)
     return 'late'
@@ -186,9 +201,13 @@ t.test('a resolved 5xx answer is returned to the caller but counts as a failure'
 })
 
 t.test('the classify hook decides outcomes', async (t) => {
-  const { breaker } = setup(t, { windowSize: 2, minimumCalls: 2 }, {
-    classify: { result: (value) => ((value as { ok: boolean }).ok ? 'success' : 'failure'), error: () => 'ignored' },
-  })
+  const { breaker } = setup(
+    t,
+    { windowSize: 2, minimumCalls: 2 },
+    {
+      classify: { result: (value) => ((value as { ok: boolean }).ok ? 'success' : 'failure'), error: () => 'ignored' },
+    },
+  )
   for (let i = 0; i < 5; i++) await settle(breaker, fail)
   t.equal(breaker.state, 'closed', 'every error ignored')
   await breaker.execute(async () => ({ ok: false }))
@@ -231,11 +250,14 @@ t.test('logs exactly one line per transition, none per call', async (t) => {
   for (let i = 0; i < 20; i++) await settle(breaker, succeed)
   await sleep(300)
   await settle(breaker, succeed)
-  t.same(lines.map((l) => [l.level, l.breaker, l.from, l.to]), [
-    ['warn', 'upstream', 'closed', 'open'],
-    ['info', 'upstream', 'open', 'half_open'],
-    ['info', 'upstream', 'half_open', 'closed'],
-  ])
+  t.same(
+    lines.map((l) => [l.level, l.breaker, l.from, l.to]),
+    [
+      ['warn', 'upstream', 'closed', 'open'],
+      ['info', 'upstream', 'open', 'half_open'],
+      ['info', 'upstream', 'half_open', 'closed'],
+    ],
+  )
   t.equal(lines[0]?.msg, 'circuit breaker upstream: closed → open')
 })
 

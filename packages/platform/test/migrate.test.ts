@@ -117,11 +117,17 @@ function loadSchemaEngine(): Promise<void> {
  */
 async function prismaDeploy(url: string, migrationsDir: string): Promise<string[]> {
   await loadSchemaEngine()
-  const names = (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort()
+  const names = (await readdir(migrationsDir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
   const migrationDirectories = await Promise.all(
     names.map(async (name) => ({
       path: name,
-      migrationFile: { path: 'migration.sql', content: { tag: 'ok' as const, value: await readFile(path.join(migrationsDir, name, 'migration.sql'), 'utf8') } },
+      migrationFile: {
+        path: 'migration.sql',
+        content: { tag: 'ok' as const, value: await readFile(path.join(migrationsDir, name, 'migration.sql'), 'utf8') },
+      },
     })),
   )
   const lockfile = path.join(migrationsDir, 'migration_lock.toml')
@@ -131,7 +137,12 @@ async function prismaDeploy(url: string, migrationsDir: string): Promise<string[
   const engine = await schemaEngineGlue.SchemaEngine.new({ datamodels: undefined }, () => {}, adapter)
   try {
     const result = await engine.applyMigrations({
-      migrationsList: { baseDir: migrationsDir, lockfile: { path: lockfile, content: await readFile(lockfile, 'utf8') }, shadowDbInitScript: '', migrationDirectories },
+      migrationsList: {
+        baseDir: migrationsDir,
+        lockfile: { path: lockfile, content: await readFile(lockfile, 'utf8') },
+        shadowDbInitScript: '',
+        migrationDirectories,
+      },
       filters: { externalTables: [], externalEnums: [] },
     })
     return result.appliedMigrationNames
@@ -156,11 +167,13 @@ for (const target of targets) {
       const again = await applyMigrations({ connectionString: url, migrationsDir: dir, logger })
       t.same(again.applied, [], 'second run applies nothing')
 
-      const rows = await query<{ id: string; checksum: string; finished_at: Date | null; applied_steps_count: number; logs: string | null }>(
-        url,
-        'SELECT id, checksum, finished_at, applied_steps_count, logs FROM _prisma_migrations WHERE migration_name = $1',
-        [initName],
-      )
+      const rows = await query<{
+        id: string
+        checksum: string
+        finished_at: Date | null
+        applied_steps_count: number
+        logs: string | null
+      }>(url, 'SELECT id, checksum, finished_at, applied_steps_count, logs FROM _prisma_migrations WHERE migration_name = $1', [initName])
       t.equal(rows.length, 1, 'one history row')
       const sql = await readFile(path.join(dir, String(initName), 'migration.sql'), 'utf8')
       t.equal(rows[0]?.checksum, migrationChecksum(sql), 'checksum is sha256 of migration.sql')
@@ -169,7 +182,10 @@ for (const target of targets) {
       t.ok(rows[0]?.finished_at instanceof Date, 'finished_at set')
       t.equal(rows[0]?.applied_steps_count, 1)
       t.equal(rows[0]?.logs, null)
-      const tables = await query<{ table_name: string }>(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'songs'")
+      const tables = await query<{ table_name: string }>(
+        url,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'songs'",
+      )
       t.equal(tables.length, 1, 'songs table exists')
 
       await addSecondMigration(dir)
@@ -207,7 +223,11 @@ for (const target of targets) {
         message: /modified after it was applied/,
       })
       await writeFile(file, original.replaceAll('\n', '\r\n'))
-      t.same((await applyMigrations({ connectionString: schemaUrl, migrationsDir: dir, logger })).applied, [], 'CRLF-only change is accepted, as Prisma does')
+      t.same(
+        (await applyMigrations({ connectionString: schemaUrl, migrationsDir: dir, logger })).applied,
+        [],
+        'CRLF-only change is accepted, as Prisma does',
+      )
       await writeFile(file, original)
 
       await query(schemaUrl, `INSERT INTO refuse._prisma_migrations (id, checksum, migration_name, logs) VALUES ($1, $2, $3, 'boom')`, [
@@ -259,7 +279,11 @@ for (const target of targets) {
       t.teardown(() => storage.$disconnect())
       const created = await storage.storage.create({ data: { storageType: 'STAGING', bucket: 'staging', path: 'files/' } })
       const listed = await storage.storage.findMany({ where: { storageType: 'STAGING' }, orderBy: { id: 'asc' } })
-      t.same(listed.map((s) => [s.id, s.storageType, s.bucket]), [[created.id, 'STAGING', 'staging']], 'enum column round-trips')
+      t.same(
+        listed.map((s) => [s.id, s.storageType, s.bucket]),
+        [[created.id, 'STAGING', 'staging']],
+        'enum column round-trips',
+      )
       const inSchema = await query(url, 'SELECT 1 FROM storage.storages')
       t.equal(inSchema.length, 1, 'rows live in the ?schema= schema')
     })

@@ -13,10 +13,19 @@ import { exponentialDelay, fullJitterDelay, retryWithBackoff } from '../src/resi
 import { DEFAULT_BREAKER_SETTINGS } from '../src/resilience/settings.js'
 
 t.test('delays: doubling and capped; full jitter stays within 0..cap', async (t) => {
-  t.strictSame([1, 2, 3, 4, 5, 6, 7].map((retry) => exponentialDelay(retry, 1_000, 30_000)), [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000])
+  t.strictSame(
+    [1, 2, 3, 4, 5, 6, 7].map((retry) => exponentialDelay(retry, 1_000, 30_000)),
+    [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000],
+  )
   t.equal(exponentialDelay(10_000, 1, 50), 50, 'a huge retry number stays finite')
-  t.equal(fullJitterDelay(3, 100, 1_000, () => 0), 0)
-  t.equal(fullJitterDelay(3, 100, 1_000, () => 0.999), 399)
+  t.equal(
+    fullJitterDelay(3, 100, 1_000, () => 0),
+    0,
+  )
+  t.equal(
+    fullJitterDelay(3, 100, 1_000, () => 0.999),
+    399,
+  )
   for (let i = 0; i < 100; i++) {
     const delay = fullJitterDelay(5, 100, 1_000)
     t.ok(delay >= 0 && delay < 1_000, `within bounds: ${delay}`)
@@ -25,33 +34,53 @@ t.test('delays: doubling and capped; full jitter stays within 0..cap', async (t)
 
 t.test('retryWithBackoff: bounded in attempts, stops on a final error, gives the last error', async (t) => {
   let calls = 0
-  await t.rejects(retryWithBackoff(async () => {
-    calls++
-    throw new Error(`failure ${calls}`)
-  }, { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2, maxTotalMs: 10_000, isRetryable: () => true }), { message: 'failure 4' })
+  await t.rejects(
+    retryWithBackoff(
+      async () => {
+        calls++
+        throw new Error(`failure ${calls}`)
+      },
+      { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2, maxTotalMs: 10_000, isRetryable: () => true },
+    ),
+    { message: 'failure 4' },
+  )
   t.equal(calls, 4)
 
   calls = 0
-  await t.rejects(retryWithBackoff(async () => {
-    calls++
-    throw new Error('final')
-  }, { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2, maxTotalMs: 10_000, isRetryable: () => false }), { message: 'final' })
+  await t.rejects(
+    retryWithBackoff(
+      async () => {
+        calls++
+        throw new Error('final')
+      },
+      { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2, maxTotalMs: 10_000, isRetryable: () => false },
+    ),
+    { message: 'final' },
+  )
   t.equal(calls, 1, 'a non-retryable error is not retried')
 
   calls = 0
-  const value = await retryWithBackoff(async (attempt) => {
-    calls++
-    if (attempt < 3) throw new Error('not yet')
-    return 'done'
-  }, { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 2, maxTotalMs: 10_000, isRetryable: () => true })
+  const value = await retryWithBackoff(
+    async (attempt) => {
+      calls++
+      if (attempt < 3) throw new Error('not yet')
+      return 'done'
+    },
+    { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 2, maxTotalMs: 10_000, isRetryable: () => true },
+  )
   t.equal(value, 'done')
   t.equal(calls, 3)
 
   calls = 0
-  await t.rejects(retryWithBackoff(async () => {
-    calls++
-    throw new Error('slow budget')
-  }, { maxAttempts: 100, baseDelayMs: 1_000, maxDelayMs: 1_000, maxTotalMs: 0, isRetryable: () => true, random: () => 0.5 }))
+  await t.rejects(
+    retryWithBackoff(
+      async () => {
+        calls++
+        throw new Error('slow budget')
+      },
+      { maxAttempts: 100, baseDelayMs: 1_000, maxDelayMs: 1_000, maxTotalMs: 0, isRetryable: () => true, random: () => 0.5 },
+    ),
+  )
   t.equal(calls, 1, 'no retry starts past the total time budget')
 })
 
@@ -81,7 +110,10 @@ t.test('guarded client: 5xx retried when idempotent, once otherwise; 4xx is an a
   })
   t.teardown(() => breaker.dispose())
   const client = new GuardedServiceClient(new ServiceClient({ name: 'upstream', baseUrl: url, timeoutMs: 1_000 }), breaker, {
-    maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxTotalMs: 5_000,
+    maxAttempts: 3,
+    baseDelayMs: 1,
+    maxDelayMs: 5,
+    maxTotalMs: 5_000,
   })
 
   failures = 2
@@ -111,9 +143,16 @@ t.test('guarded client: 5xx retried when idempotent, once otherwise; 4xx is an a
 
   server.closeAllConnections()
   await new Promise((resolve) => server.close(resolve))
-  const down = new GuardedServiceClient(new ServiceClient({ name: 'upstream', baseUrl: url, timeoutMs: 1_000 }), createBreaker({
-    name: 'down', logger: pino({ level: 'silent' }), registry: new Registry(), settings: DEFAULT_BREAKER_SETTINGS,
-  }), { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 1_000 })
+  const down = new GuardedServiceClient(
+    new ServiceClient({ name: 'upstream', baseUrl: url, timeoutMs: 1_000 }),
+    createBreaker({
+      name: 'down',
+      logger: pino({ level: 'silent' }),
+      registry: new Registry(),
+      settings: DEFAULT_BREAKER_SETTINGS,
+    }),
+    { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 1_000 },
+  )
   t.teardown(() => down.breaker.dispose())
   await t.rejects(down.request('GET', '/', {}, { idempotent: true }), UnavailableError)
   t.equal(down.breaker.snapshot().failedCalls, 2, 'connection refused twice: two failures')

@@ -41,7 +41,11 @@ t.test('register creates a user; usernames are case-insensitive and unique', asy
 t.test('register validates every field with its own message', async (t) => {
   const missing = await http('POST', `${base}/auth/register`, { json: {} })
   t.equal(missing.status, 400)
-  t.strictSame(missing.json, { errorMessage: 'Validation error', details: { username: 'Username is required', password: 'Password is required' }, errorCode: '400' })
+  t.strictSame(missing.json, {
+    errorMessage: 'Validation error',
+    details: { username: 'Username is required', password: 'Password is required' },
+    errorCode: '400',
+  })
 
   const invalid = await http('POST', `${base}/auth/register`, { json: { username: 'a b', password: 'short' } })
   t.strictSame(invalid.json, {
@@ -118,7 +122,11 @@ t.test('refresh rotates the refresh token; reusing an old one revokes the whole 
   t.equal(revoked.status, 401, 'the descendant of the reused token is revoked too')
 
   const other = (await login('alice', 'correct horse battery')).json as Tokens
-  t.equal((await http('POST', `${base}/auth/refresh`, { json: { refreshToken: other.refreshToken } })).status, 200, 'other sessions are untouched')
+  t.equal(
+    (await http('POST', `${base}/auth/refresh`, { json: { refreshToken: other.refreshToken } })).status,
+    200,
+    'other sessions are untouched',
+  )
 
   const garbage = await http('POST', `${base}/auth/refresh`, { json: { refreshToken: 'not-a-token' } })
   t.strictSame(garbage.json, { errorMessage: 'Invalid refresh token', errorCode: '401' })
@@ -126,7 +134,9 @@ t.test('refresh rotates the refresh token; reusing an old one revokes the whole 
 
 t.test('concurrent refreshes with one token: one wins, the family is revoked', async (t) => {
   const tokens = (await login('alice', 'correct horse battery')).json as Tokens
-  const results = await Promise.all([1, 2, 3].map(() => http('POST', `${base}/auth/refresh`, { json: { refreshToken: tokens.refreshToken } })))
+  const results = await Promise.all(
+    [1, 2, 3].map(() => http('POST', `${base}/auth/refresh`, { json: { refreshToken: tokens.refreshToken } })),
+  )
   t.ok(results.filter((res) => res.status === 401).length >= 2, 'at most one use succeeds')
 })
 
@@ -169,7 +179,9 @@ t.test('login is rate-limited per address', async (t) => {
 t.test('bad access tokens are 401 in the contract form', async (t) => {
   const tokens = (await login('alice', 'correct horse battery')).json as Tokens
   const [header, payload, signature] = tokens.accessToken.split('.') as [string, string, string]
-  const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), roles: ['user', 'admin'] })).toString('base64url')
+  const forged = Buffer.from(
+    JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), roles: ['user', 'admin'] }),
+  ).toString('base64url')
   const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`
   for (const [name, authorization] of [
     ['missing', undefined],
@@ -199,7 +211,11 @@ t.test('key rotation: only an admin; old tokens stay valid, new tokens use the n
 
   const keys = await jwks()
   t.same(keys.keys.map((key) => key.kid).sort(), [oldKid, newKid].sort(), 'both keys are published')
-  t.equal((await http('GET', `${base}/auth/me`, { headers: { authorization: `Bearer ${user.accessToken}` } })).status, 200, 'a token of the old key still works')
+  t.equal(
+    (await http('GET', `${base}/auth/me`, { headers: { authorization: `Bearer ${user.accessToken}` } })).status,
+    200,
+    'a token of the old key still works',
+  )
   const fresh = (await login('alice', 'correct horse battery')).json as Tokens
   t.equal(decodeProtectedHeader(fresh.accessToken).kid, newKid)
   await jwtVerify(fresh.accessToken, createLocalJWKSet(keys))
@@ -210,5 +226,6 @@ t.test('health, metrics and OpenAPI', async (t) => {
   const ready = await http('GET', `${base}/health/ready`)
   t.match(ready.json, { status: 'UP', components: { db: { status: 'UP' } } })
   const doc = (await http('GET', `${base}/docs/json`)).json as { paths: Record<string, unknown> }
-  for (const path of ['/auth/register', '/auth/login', '/auth/refresh', '/auth/keys/rotate', '/.well-known/jwks.json']) t.ok(doc.paths[path], path)
+  for (const path of ['/auth/register', '/auth/login', '/auth/refresh', '/auth/keys/rotate', '/.well-known/jwks.json'])
+    t.ok(doc.paths[path], path)
 })

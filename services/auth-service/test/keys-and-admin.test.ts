@@ -38,12 +38,17 @@ t.test('development without ADMIN_PASSWORD: a generated password, printed once',
   t.ok((password ?? '').length >= 20, 'and long')
   const login = await http('POST', `${first.result.base}/auth/login`, { json: { username: 'admin', password } })
   t.equal(login.status, 200)
-  const me = await http('GET', `${first.result.base}/auth/me`, { headers: { authorization: `Bearer ${(login.json as { accessToken: string }).accessToken}` } })
+  const me = await http('GET', `${first.result.base}/auth/me`, {
+    headers: { authorization: `Bearer ${(login.json as { accessToken: string }).accessToken}` },
+  })
   t.match(me.json, { username: 'admin', roles: ['user', 'admin'] })
   await first.result.app.close()
 
   const second = await capturePrinted(() => startAuthService(database.url, { ADMIN_PASSWORD: '' }))
-  t.notOk(second.printed.some((text) => text.includes('first admin')), 'not printed again on restart')
+  t.notOk(
+    second.printed.some((text) => text.includes('first admin')),
+    'not printed again on restart',
+  )
   await second.result.app.close()
 })
 
@@ -68,15 +73,27 @@ t.test('with SIGNING_KEY_SECRET the private key is stored encrypted, and works a
   const [row] = await query<{ private_key: string }>(database.url, 'SELECT private_key FROM signing_keys')
   t.match(row?.private_key, /^aes-256-gcm:/)
   t.notMatch(row?.private_key, /PRIVATE KEY/)
-  const token = ((await http('POST', `${first.base}/auth/login`, { json: { username: 'admin', password: 'admin-test-password' } })).json as { accessToken: string }).accessToken
+  const token = (
+    (await http('POST', `${first.base}/auth/login`, { json: { username: 'admin', password: 'admin-test-password' } })).json as {
+      accessToken: string
+    }
+  ).accessToken
   await first.app.close()
 
   const second = await startAuthService(database.url, env)
   t.teardown(() => second.app.close())
   t.equal((await http('GET', `${second.base}/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status, 200)
-  t.equal((await http('POST', `${second.base}/auth/login`, { json: { username: 'admin', password: 'admin-test-password' } })).status, 200, 'signs with the decrypted key')
+  t.equal(
+    (await http('POST', `${second.base}/auth/login`, { json: { username: 'admin', password: 'admin-test-password' } })).status,
+    200,
+    'signs with the decrypted key',
+  )
 
-  await t.rejects(startAuthService(database.url, { SIGNING_KEY_SECRET: 'the wrong secret' }), /cannot be decrypted/, 'a wrong secret stops the start')
+  await t.rejects(
+    startAuthService(database.url, { SIGNING_KEY_SECRET: 'the wrong secret' }),
+    /cannot be decrypted/,
+    'a wrong secret stops the start',
+  )
 })
 
 t.test('key ring: retired keys stay published until their tokens expired, then go; replicas converge', async (t) => {
@@ -105,7 +122,11 @@ t.test('key ring: retired keys stay published until their tokens expired, then g
   t.equal(old?.private_key, null, 'a retired key loses its private half at once')
 
   now += 900_000 + 60_000 + 1_000
-  t.same((await replicaA.publishedKeys()).map((key) => key.kid), [rotated], 'gone once every token it signed has expired')
+  t.same(
+    (await replicaA.publishedKeys()).map((key) => key.kid),
+    [rotated],
+    'gone once every token it signed has expired',
+  )
 
   now += 25 * 3_600_000
   const scheduled = (await replicaB.signingKey()).kid

@@ -19,7 +19,10 @@ t.test('/auth is routed to the Auth Service without a token', async (t) => {
   const res = await http('GET', `${base}/auth/me`, { headers: bearer(alice.accessToken) })
   t.equal(res.status, 200)
   t.match(res.json, { username: 'alice', roles: ['user'] })
-  const refresh = await http('POST', `${base}/auth/refresh`, { json: { refreshToken: alice.refreshToken }, headers: { authorization: 'Bearer expired.or.whatever' } })
+  const refresh = await http('POST', `${base}/auth/refresh`, {
+    json: { refreshToken: alice.refreshToken },
+    headers: { authorization: 'Bearer expired.or.whatever' },
+  })
   t.equal(refresh.status, 200, 'a stale access token does not block a refresh')
 })
 
@@ -79,12 +82,22 @@ t.test('every bad token is a 401 in the contract form, never a 500', async (t) =
     t.equal(res.status, 401, name)
     t.strictSame(res.json, { errorMessage: message, errorCode: '401' }, name)
   }
-  t.equal((await http('GET', `${base}/songs/1`, { headers: { authorization: `Bearer ${await mint(real)}` } })).status, 200, 'a good token of that key passes')
+  t.equal(
+    (await http('GET', `${base}/songs/1`, { headers: { authorization: `Bearer ${await mint(real)}` } })).status,
+    200,
+    'a good token of that key passes',
+  )
 })
 
 t.test('identity goes to the services in headers; client-sent identity headers are dropped', async (t) => {
   const res = await http('GET', `${base}/resources/echo`, {
-    headers: { ...bearer(alice.accessToken), 'x-user-id': '1', 'x-user-roles': 'admin', 'X-User-Impersonate': 'admin', 'x-request-id': 'trace-me.1' },
+    headers: {
+      ...bearer(alice.accessToken),
+      'x-user-id': '1',
+      'x-user-roles': 'admin',
+      'X-User-Impersonate': 'admin',
+      'x-request-id': 'trace-me.1',
+    },
   })
   t.equal(res.status, 200)
   const headers = (res.json as { headers: Record<string, string> }).headers
@@ -97,7 +110,9 @@ t.test('identity goes to the services in headers; client-sent identity headers a
   t.match(headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/, 'a traceparent is generated')
 
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
-  const traced = await http('GET', `${base}/resources/echo`, { headers: { ...bearer(alice.accessToken), traceparent: `00-${traceId}-00f067aa0ba902b7-01` } })
+  const traced = await http('GET', `${base}/resources/echo`, {
+    headers: { ...bearer(alice.accessToken), traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+  })
   const forwarded = (traced.json as { headers: Record<string, string> }).headers.traceparent ?? ''
   t.match(forwarded, new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`), 'the trace id is kept')
   t.not(forwarded.split('-')[2], '00f067aa0ba902b7', 'the gateway is the new parent')
@@ -128,17 +143,33 @@ t.test('a rotated key is picked up; with the Auth Service down, valid tokens kee
   t.equal(rotated.status, 200)
   const fresh = await userTokens(base, 'carol')
   t.equal(decodeProtectedHeader(fresh.accessToken).kid, (rotated.json as { kid: string }).kid)
-  t.equal((await http('GET', `${base}/songs/1`, { headers: bearer(fresh.accessToken) })).status, 200, 'new kid: the gateway refetched the JWKS')
+  t.equal(
+    (await http('GET', `${base}/songs/1`, { headers: bearer(fresh.accessToken) })).status,
+    200,
+    'new kid: the gateway refetched the JWKS',
+  )
 
   const authPort = portOf(upstreams.auth.base)
   await upstreams.auth.stop()
-  t.equal((await http('POST', `${base}/auth/login`, { json: { username: 'carol', password: 'carol-password' } })).status, 503, 'logins need the Auth Service')
+  t.equal(
+    (await http('POST', `${base}/auth/login`, { json: { username: 'carol', password: 'carol-password' } })).status,
+    503,
+    'logins need the Auth Service',
+  )
   for (const token of [alice.accessToken, fresh.accessToken]) {
     t.equal((await http('GET', `${base}/songs/1`, { headers: bearer(token) })).status, 200, 'an issued token still works')
   }
-  t.equal((await http('GET', `${base}/songs/1`, { headers: bearer(await mint({ kid: 'unknown', key: strangerKey() })) })).status, 401, 'forgeries are still refused')
+  t.equal(
+    (await http('GET', `${base}/songs/1`, { headers: bearer(await mint({ kid: 'unknown', key: strangerKey() })) })).status,
+    401,
+    'forgeries are still refused',
+  )
 
-  t.match((await http('GET', `${base}/health/ready`)).json, { components: { jwks: { status: 'DEGRADED', details: { loaded: true } } } }, 'keys kept, refresh failing')
+  t.match(
+    (await http('GET', `${base}/health/ready`)).json,
+    { components: { jwks: { status: 'DEGRADED', details: { loaded: true } } } },
+    'keys kept, refresh failing',
+  )
 
   // Back on the same port: the next unknown kid refreshes the keys and the gateway is healthy again.
   upstreams.auth = await startAuthService(upstreams.databases.auth, authPort)
@@ -148,7 +179,9 @@ t.test('a rotated key is picked up; with the Auth Service down, valid tokens kee
 t.test('health lists circuits, jwks and cache', async (t) => {
   const ready = await http('GET', `${base}/health/ready`)
   t.equal(ready.status, 200)
-  t.match(ready.json, { components: { circuits: { status: 'UP' }, jwks: { status: 'UP' }, cache: { status: 'UP', details: { kind: 'memory' } } } })
+  t.match(ready.json, {
+    components: { circuits: { status: 'UP' }, jwks: { status: 'UP' }, cache: { status: 'UP', details: { kind: 'memory' } } },
+  })
   t.equal((await http('GET', `${base}/docs/json`)).status, 200)
   t.equal((await http('GET', `${base}/nope`)).status, 404)
 })

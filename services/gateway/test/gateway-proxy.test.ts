@@ -11,12 +11,23 @@ const gateway = await startGateway(upstreams)
 t.teardown(() => gateway.stop())
 // Revalidates on every read (TTL 0): serves from the cache only while the upstream is down.
 // No retries and three calls before the song breaker may open: each step of the outage test is one breaker call.
-const revalidating = await startGateway(upstreams, { CACHE_TTL_SECONDS: '0', UPSTREAM_RETRIES: '0', BREAKER_SONG_SERVICE_MINIMUM_CALLS: '3' })
+const revalidating = await startGateway(upstreams, {
+  CACHE_TTL_SECONDS: '0',
+  UPSTREAM_RETRIES: '0',
+  BREAKER_SONG_SERVICE_MINIMUM_CALLS: '3',
+})
 t.teardown(() => revalidating.stop())
 
 const base = gateway.base
 const user = bearer((await userTokens(base, 'dana')).accessToken)
-const song = (id: number, name = 'We are the champions') => ({ id, name, artist: 'Queen', album: 'News of the world', duration: '02:59', year: '1977' })
+const song = (id: number, name = 'We are the champions') => ({
+  id,
+  name,
+  artist: 'Queen',
+  album: 'News of the world',
+  duration: '02:59',
+  year: '1977',
+})
 
 const MB = 1024 * 1024
 
@@ -25,9 +36,11 @@ t.test('a 100 MB upload streams through to the upstream intact', async (t) => {
   const chunk = Buffer.alloc(MB, 3)
   const expected = createHash('sha256')
   for (let i = 0; i < 100; i += 1) expected.update(chunk)
-  const body = Readable.from((function* () {
-    for (let i = 0; i < 100; i += 1) yield chunk
-  })())
+  const body = Readable.from(
+    (function* () {
+      for (let i = 0; i < 100; i += 1) yield chunk
+    })(),
+  )
   const response = await fetch(`${base}/resources`, {
     method: 'POST',
     headers: { ...user, 'content-type': 'audio/mpeg', 'content-length': String(size) },
@@ -115,7 +128,10 @@ t.test('a failing upstream (5xx) is forwarded, counted, and then refused with 50
   t.ok(Number(refused.headers.get('retry-after')) >= 1)
   const ready = await http('GET', `${base}/health/ready`)
   t.equal(ready.status, 200, 'an open upstream circuit degrades the gateway, it does not take it down')
-  t.match(ready.json, { status: 'DEGRADED', components: { circuits: { status: 'DEGRADED', details: { 'resource-service': { state: 'open' } } } } })
+  t.match(ready.json, {
+    status: 'DEGRADED',
+    components: { circuits: { status: 'DEGRADED', details: { 'resource-service': { state: 'open' } } } },
+  })
 })
 
 t.test('song service killed: stale cache answers, uncached reads get 503, then the breaker opens', async (t) => {
@@ -163,7 +179,11 @@ t.test('GET /catalog/{id}: both parts, or the part it has and the missing one na
   t.equal(full.headers.get('content-type'), 'application/json')
 
   const noSong = await http('GET', `${fresh.base}/catalog/31`, { headers: user })
-  t.strictSame(noSong.json, { id: 31, song: null, resource: { id: 31, state: 'PERMANENT', size: 1234 }, degraded: [], stale: [] }, 'absent is not degraded')
+  t.strictSame(
+    noSong.json,
+    { id: 31, song: null, resource: { id: 31, state: 'PERMANENT', size: 1234 }, degraded: [], stale: [] },
+    'absent is not degraded',
+  )
   t.equal((await http('GET', `${fresh.base}/catalog/404`, { headers: user })).status, 404, 'both absent')
   t.equal((await http('GET', `${fresh.base}/catalog/ABC`, { headers: user })).status, 400)
   t.equal((await http('GET', `${fresh.base}/catalog/30`)).status, 401)

@@ -22,7 +22,9 @@ async function freePort(): Promise<number> {
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort()
   const binary = process.env.REDIS_SERVER ?? 'redis-server'
-  const child: ChildProcess = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child: ChildProcess = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const failed = once(child, 'error').then(([error]) => {
     throw new Error(`cannot run ${binary} (apt-get install -y redis-server, or set REDIS_SERVER): ${(error as Error).message}`)
   })

@@ -30,7 +30,9 @@ export async function currentSigningKey(databaseUrl: string): Promise<{ kid: str
   const client = new pg.Client({ connectionString: databaseUrl })
   await client.connect()
   try {
-    const { rows } = await client.query<{ kid: string; private_key: string }>('SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1')
+    const { rows } = await client.query<{ kid: string; private_key: string }>(
+      'SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1',
+    )
     const row = rows[0]
     if (!row) throw new Error('no signing key')
     return { kid: row.kid, key: createPrivateKey(row.private_key) }

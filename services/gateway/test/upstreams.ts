@@ -75,7 +75,10 @@ export async function startUpstreams(): Promise<Upstreams> {
   return result
 }
 
-export async function startGateway(upstreams: Pick<Upstreams, 'song' | 'storage' | 'auth' | 'resource'>, env: Record<string, string> = {}): Promise<Running> {
+export async function startGateway(
+  upstreams: Pick<Upstreams, 'song' | 'storage' | 'auth' | 'resource'>,
+  env: Record<string, string> = {},
+): Promise<Running> {
   const config = loadGatewayConfig({
     SONG_SERVICE_URL: upstreams.song.base,
     STORAGE_SERVICE_URL: upstreams.storage.base,
@@ -84,10 +87,12 @@ export async function startGateway(upstreams: Pick<Upstreams, 'song' | 'storage'
     LOG_LEVEL: 'silent',
     JWKS_COOLDOWN_SECONDS: '0',
     // Small windows, so that a few failed calls open a breaker.
-    ...Object.fromEntries(['SONG', 'STORAGE', 'RESOURCE', 'AUTH'].flatMap((name) => [
-      [`BREAKER_${name}_SERVICE_WINDOW_SIZE`, '4'],
-      [`BREAKER_${name}_SERVICE_MINIMUM_CALLS`, '2'],
-    ])),
+    ...Object.fromEntries(
+      ['SONG', 'STORAGE', 'RESOURCE', 'AUTH'].flatMap((name) => [
+        [`BREAKER_${name}_SERVICE_WINDOW_SIZE`, '4'],
+        [`BREAKER_${name}_SERVICE_MINIMUM_CALLS`, '2'],
+      ]),
+    ),
     UPSTREAM_RETRY_BASE_MS: '5',
     ...env,
   })

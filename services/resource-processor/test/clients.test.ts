@@ -37,7 +37,10 @@ const song = { name: 'We are the champions', artist: 'Queen', album: 'News of th
 t.test('song client against the real Song Service: created, already there, rejected', async (t) => {
   const database = await startTestDatabase()
   t.teardown(() => database.stop())
-  const app = await buildSongService(loadSongServiceConfig({ DATABASE_URL: database.url }), createLogger({ service: 'song-service', level: 'silent' }))
+  const app = await buildSongService(
+    loadSongServiceConfig({ DATABASE_URL: database.url }),
+    createLogger({ service: 'song-service', level: 'silent' }),
+  )
   t.teardown(() => app.close())
   const songs = httpSongStore(client('song-service', await listenOnFreePort(app)))
 
@@ -66,7 +69,8 @@ t.test('resource client: 404 is gone, other errors throw, a stalled body fails',
   const base = await serveWith((request, response) => {
     if (request.url === '/resources/1') response.writeHead(404).end()
     else if (request.url === '/resources/2') response.writeHead(500).end()
-    else if (request.url === '/resources/3') response.writeHead(200, { 'content-length': '1000' }).write('ID3') // and then nothing
+    else if (request.url === '/resources/3')
+      response.writeHead(200, { 'content-length': '1000' }).write('ID3') // and then nothing
     else response.writeHead(200, { 'content-length': '3' }).end('ID3')
   })
   const resources = httpResourceSource(client('resource-service', base), 300)
@@ -74,11 +78,14 @@ t.test('resource client: 404 is gone, other errors throw, a stalled body fails',
   await t.rejects(resources.download(2), { message: /answered HTTP 500/ })
   const stalled = await resources.download(3)
   t.equal(stalled?.size, 1000)
-  await t.rejects((async () => {
-    for await (const _chunk of stalled?.body ?? []) {
-      // drain until the idle timeout fails the stream
-    }
-  })(), { message: 'resource-service sent no data for 300 ms' })
+  await t.rejects(
+    (async () => {
+      for await (const _chunk of stalled?.body ?? []) {
+        // drain until the idle timeout fails the stream
+      }
+    })(),
+    { message: 'resource-service sent no data for 300 ms' },
+  )
   const small = await resources.download(4)
   t.equal(small?.size, 3)
   small?.body.destroy()

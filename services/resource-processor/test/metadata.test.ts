@@ -35,7 +35,10 @@ t.test('an ID3v1 trailer alone is enough', async (t) => {
 })
 
 t.test('missing tags are named, in contract order', async (t) => {
-  t.strictSame(await mapFile(makeMp3({ artist: 'Queen', album: 'News of the world' })), { ok: false, reason: 'Missing ID3 tags: title, year' })
+  t.strictSame(await mapFile(makeMp3({ artist: 'Queen', album: 'News of the world' })), {
+    ok: false,
+    reason: 'Missing ID3 tags: title, year',
+  })
   t.strictSame(await mapFile(makeMp3({ tag: 'none' })), { ok: false, reason: 'Missing ID3 tags: title, artist, album, year' })
   t.strictSame(await mapFile(mp3({ album: '   ' })), { ok: false, reason: 'Missing ID3 tags: album' }, 'blank is missing')
 })
@@ -43,7 +46,10 @@ t.test('missing tags are named, in contract order', async (t) => {
 t.test('a year the contract cannot hold fails with the raw value', async (t) => {
   t.strictSame(await mapFile(mp3({ year: '77' })), { ok: false, reason: "Invalid ID3 year '77': expected a year from 1900 to 2099" })
   t.strictSame(await mapFile(mp3({ year: '1850' })), { ok: false, reason: "Invalid ID3 year '1850': expected a year from 1900 to 2099" })
-  t.strictSame(await mapFile(mp3({ tag: 'id3v1', year: 'abcd' })), { ok: false, reason: "Invalid ID3 year 'abcd': expected a year from 1900 to 2099" })
+  t.strictSame(await mapFile(mp3({ tag: 'id3v1', year: 'abcd' })), {
+    ok: false,
+    reason: "Invalid ID3 year 'abcd': expected a year from 1900 to 2099",
+  })
   t.strictSame(await mapFile(mp3({ title: '', year: '2100' })), {
     ok: false,
     reason: "Missing ID3 tags: title; Invalid ID3 year '2100': expected a year from 1900 to 2099",
@@ -71,8 +77,14 @@ t.test('audio longer than 99:59 cannot be a song', async (t) => {
 t.test('bytes that only pretend to be an MP3 have no audio', async (t) => {
   t.strictSame(await mapFile(fakeMp3Bytes()), { ok: false, reason: 'No MPEG audio found in the file' })
   t.strictSame(await mapFile(truncatedMp3()), { ok: false, reason: 'No MPEG audio found in the file' })
-  t.strictSame(await mapFile(pngBytes()), { ok: false, reason: 'No MPEG audio found in the file; Missing ID3 tags: title, artist, album, year' })
-  t.strictSame(await mapFile(wavBytes()), { ok: false, reason: 'No MPEG audio found in the file; Missing ID3 tags: title, artist, album, year' })
+  t.strictSame(await mapFile(pngBytes()), {
+    ok: false,
+    reason: 'No MPEG audio found in the file; Missing ID3 tags: title, artist, album, year',
+  })
+  t.strictSame(await mapFile(wavBytes()), {
+    ok: false,
+    reason: 'No MPEG audio found in the file; Missing ID3 tags: title, artist, album, year',
+  })
 })
 
 t.test('a download that breaks is an error to retry, not a fact about the file', async (t) => {

@@ -5,7 +5,16 @@
 // Service is tested on its own, and the end-to-end test runs the real one.
 import { TOPICS, createLogger, newEvent, type ResourceDeleted, type ResourceUploaded } from '@soundline/platform'
 import {
-  QUEEN_TAGS, collectEvents, eventually, http, kafkaBrokers, listenOnFreePort, makeMp3, publisherFor, startTestDatabase, waitUntilReady,
+  QUEEN_TAGS,
+  collectEvents,
+  eventually,
+  http,
+  kafkaBrokers,
+  listenOnFreePort,
+  makeMp3,
+  publisherFor,
+  startTestDatabase,
+  waitUntilReady,
 } from '@soundline/platform/testing'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
@@ -20,7 +29,10 @@ const silent = (service: string) => createLogger({ service, level: 'silent' })
 
 const database = await startTestDatabase()
 t.teardown(() => database.stop())
-const songService = await buildSongService(loadSongServiceConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }), silent('song-service'))
+const songService = await buildSongService(
+  loadSongServiceConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }),
+  silent('song-service'),
+)
 const songs = await listenOnFreePort(songService)
 t.teardown(() => songService.close())
 
@@ -54,7 +66,10 @@ function serve(bytes: Buffer): number {
 }
 
 async function upload(id: number, traceparent?: string) {
-  const event = newEvent<ResourceUploaded>(TOPICS.resourceUploaded, id, { size: resources.files.get(id)?.length ?? 0, sha256: '0'.repeat(64) })
+  const event = newEvent<ResourceUploaded>(TOPICS.resourceUploaded, id, {
+    size: resources.files.get(id)?.length ?? 0,
+    sha256: '0'.repeat(64),
+  })
   await publisher.publish(TOPICS.resourceUploaded, [event], traceparent)
   return event
 }
@@ -74,7 +89,14 @@ t.test('an uploaded MP3 becomes a song, then resource.processed OK with the trac
   t.notOk(message && 'reason' in message.event, 'no reason on success')
 
   const song = await http('GET', `${songs}/songs/${id}`)
-  t.strictSame(song.json, { id, name: 'We are the champions', artist: 'Queen', album: 'News of the world', duration: '02:59', year: '1977' })
+  t.strictSame(song.json, {
+    id,
+    name: 'We are the champions',
+    artist: 'Queen',
+    album: 'News of the world',
+    duration: '02:59',
+    year: '1977',
+  })
 })
 
 t.test('a file without title and year ends FAILED with the reason, and no song', async (t) => {
@@ -90,9 +112,16 @@ t.test('the same event twice: one song, and OK both times (409 is success)', asy
   const event = await upload(id)
   await publisher.publish(TOPICS.resourceUploaded, [event])
   const messages = await awaitProcessed(id, 2)
-  t.strictSame(messages.map((message) => message.event.type === 'resource.processed' && message.event.status), ['OK', 'OK'])
+  t.strictSame(
+    messages.map((message) => message.event.type === 'resource.processed' && message.event.status),
+    ['OK', 'OK'],
+  )
   t.match((await http('GET', `${songs}/songs/${id}`)).json, { id, name: 'Twice' })
-  t.equal((await http('POST', `${songs}/songs`, { json: { id, name: 'x', artist: 'x', album: 'x', duration: '00:03', year: '2000' } })).status, 409, 'one row')
+  t.equal(
+    (await http('POST', `${songs}/songs`, { json: { id, name: 'x', artist: 'x', album: 'x', duration: '00:03', year: '2000' } })).status,
+    409,
+    'one row',
+  )
 })
 
 t.test('resource.deleted removes the song; deleting again is harmless', async (t) => {
@@ -134,7 +163,10 @@ t.test('a Resource Service error is retried until it answers; nothing is lost', 
 t.test('health and metrics', async (t) => {
   const ready = await http('GET', `${base}/health/ready`)
   t.equal(ready.status, 200)
-  t.match(ready.json, { status: 'UP', components: { kafka: { status: 'UP', details: { topics: ['resource.uploaded', 'resource.deleted'] } } } })
+  t.match(ready.json, {
+    status: 'UP',
+    components: { kafka: { status: 'UP', details: { topics: ['resource.uploaded', 'resource.deleted'] } } },
+  })
   const metrics = (await http('GET', `${base}/metrics`)).text
   t.match(metrics, /processor_resources_total\{[^}]*outcome="ok"[^}]*\} [1-9]/)
   t.match(metrics, /processor_resources_total\{[^}]*outcome="failed"[^}]*\} [1-9]/)

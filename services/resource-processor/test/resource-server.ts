@@ -29,7 +29,9 @@ export async function startResourceServer(): Promise<ResourceServer> {
       failNext.set(id, failures - 1)
       response.writeHead(503, { 'content-type': 'application/json' }).end('{"errorMessage":"Service unavailable","errorCode":"503"}')
     } else if (file === undefined) {
-      response.writeHead(404, { 'content-type': 'application/json' }).end(`{"errorMessage":"Resource with ID=${id} not found","errorCode":"404"}`)
+      response
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(`{"errorMessage":"Resource with ID=${id} not found","errorCode":"404"}`)
     } else {
       response.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': file.length }).end(file)
     }

@@ -5,7 +5,17 @@
 // restarted on the same port and database), real HTTP; small delays via env.
 import { TOPICS, createLogger, newEvent, type ResourceUploaded } from '@soundline/platform'
 import {
-  QUEEN_TAGS, collectEvents, eventually, freePort, http, kafkaBrokers, makeMp3, publisherFor, startTestDatabase, waitUntilReady, type ReceivedMessage,
+  QUEEN_TAGS,
+  collectEvents,
+  eventually,
+  freePort,
+  http,
+  kafkaBrokers,
+  makeMp3,
+  publisherFor,
+  startTestDatabase,
+  waitUntilReady,
+  type ReceivedMessage,
 } from '@soundline/platform/testing'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -47,19 +57,22 @@ let nextId = 1 + Math.floor(Math.random() * 1_000_000)
 /** A processor on its own topics; `env` sets the retry schedule. */
 async function processor(env: Record<string, string>) {
   const prefix = `test-${randomBytes(4).toString('hex')}.`
-  const app = await buildApp(loadResourceProcessorConfig({
-    KAFKA_BROKERS: brokers,
-    KAFKA_TOPIC_PREFIX: prefix,
-    KAFKA_GROUP_ID: `${prefix}resource-processor`,
-    RESOURCE_SERVICE_URL: resources.base,
-    SONG_SERVICE_URL: songs,
-    SONG_SERVICE_TIMEOUT_MS: '1000',
-    // Opens quickly, and tries again soon: a small outage in a short test.
-    BREAKER_SONG_SERVICE_MINIMUM_CALLS: '3',
-    BREAKER_SONG_SERVICE_OPEN_MS: '500',
-    LOG_LEVEL: 'silent',
-    ...env,
-  }), silent('resource-processor'))
+  const app = await buildApp(
+    loadResourceProcessorConfig({
+      KAFKA_BROKERS: brokers,
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_GROUP_ID: `${prefix}resource-processor`,
+      RESOURCE_SERVICE_URL: resources.base,
+      SONG_SERVICE_URL: songs,
+      SONG_SERVICE_TIMEOUT_MS: '1000',
+      // Opens quickly, and tries again soon: a small outage in a short test.
+      BREAKER_SONG_SERVICE_MINIMUM_CALLS: '3',
+      BREAKER_SONG_SERVICE_OPEN_MS: '500',
+      LOG_LEVEL: 'silent',
+      ...env,
+    }),
+    silent('resource-processor'),
+  )
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
@@ -95,30 +108,52 @@ t.test('Song Service down: breaker opens, events wait on the retry topic, then a
   // Until every event has been retried a few times, and the breaker refused calls.
   await eventually(async () => ids.every((id) => of(p.retries, id).length >= 3), 'three retries of every event')
   const metrics = (await http('GET', `${p.base}/metrics`)).text
-  t.match(metrics, /circuitbreaker_calls_total\{[^}]*name="song-service"[^}]*kind="not_permitted"[^}]*\} [1-9]/, 'the breaker refused calls: the Song Service was not hammered')
+  t.match(
+    metrics,
+    /circuitbreaker_calls_total\{[^}]*name="song-service"[^}]*kind="not_permitted"[^}]*\} [1-9]/,
+    'the breaker refused calls: the Song Service was not hammered',
+  )
   t.match(metrics, /circuitbreaker_transitions_total\{[^}]*name="song-service"[^}]*to="open"[^}]*\} [1-9]/)
 
   for (const id of ids) {
     const attempts = of(p.retries, id).map((message) => Number(message.headers['retry-attempt']))
     t.strictSame(attempts.slice(0, 3), [1, 2, 3], `resource ${id}: attempts counted`)
     const notBefore = of(p.retries, id).map((message) => Number(message.headers['retry-not-before']))
-    t.ok(notBefore.every((value, i) => i === 0 || value > (notBefore[i - 1] ?? 0)), 'each retry is scheduled later')
-    t.match(of(p.retries, id)[0]?.headers, { 'retry-source-topic': p.topic(TOPICS.resourceUploaded), 'retry-group': `${p.prefix}resource-processor`, 'retry-reason': /song-service|circuit breaker/ })
+    t.ok(
+      notBefore.every((value, i) => i === 0 || value > (notBefore[i - 1] ?? 0)),
+      'each retry is scheduled later',
+    )
+    t.match(of(p.retries, id)[0]?.headers, {
+      'retry-source-topic': p.topic(TOPICS.resourceUploaded),
+      'retry-group': `${p.prefix}resource-processor`,
+      'retry-reason': /song-service|circuit breaker/,
+    })
   }
 
   await songUp()
   for (const id of ids) await eventually(async () => (await songOf(id)) === 200, `the song of resource ${id}`)
-  await eventually(async () => ids.every((id) => of(p.processed, id).some((message) => message.event.type === 'resource.processed' && message.event.status === 'OK')), 'resource.processed OK for all')
+  await eventually(
+    async () =>
+      ids.every((id) =>
+        of(p.processed, id).some((message) => message.event.type === 'resource.processed' && message.event.status === 'OK'),
+      ),
+    'resource.processed OK for all',
+  )
   t.pass('every song arrived after the Song Service came back')
   t.strictSame(p.deadLetters, [], 'the dead-letter topic stays empty')
-  t.match((await http('GET', `${p.base}/health/ready`)).json, { components: { circuits: { details: { 'song-service': { state: String } } } } })
+  t.match((await http('GET', `${p.base}/health/ready`)).json, {
+    components: { circuits: { details: { 'song-service': { state: String } } } },
+  })
 })
 
 t.test('attempts run out: the dead-letter topic with the reason; the replay CLI brings the event back', async (t) => {
   await songDown()
   const p = await processor({ KAFKA_RETRY_BASE_DELAY_MS: '100', KAFKA_RETRY_MAX_DELAY_MS: '200', KAFKA_RETRY_MAX_ATTEMPTS: '2' })
   const id = await p.upload()
-  const [dead] = await eventually(async () => of(p.deadLetters, id).length > 0 && of(p.deadLetters, id), 'the event in the dead-letter topic')
+  const [dead] = await eventually(
+    async () => of(p.deadLetters, id).length > 0 && of(p.deadLetters, id),
+    'the event in the dead-letter topic',
+  )
   await eventually(async () => of(p.retries, id).length >= 2, 'both retries collected')
   t.equal(of(p.retries, id).length, 2, 'two retries, no more')
   t.match(dead?.headers, {
@@ -152,7 +187,9 @@ t.test('a file with bad tags ends FAILED at once: not retried', async (t) => {
   const id = nextId++
   const bytes = makeMp3({ artist: 'Queen', seed: id })
   resources.files.set(id, bytes)
-  await publisher.publish(p.topic(TOPICS.resourceUploaded), [newEvent<ResourceUploaded>(TOPICS.resourceUploaded, id, { size: bytes.length, sha256: '0'.repeat(64) })])
+  await publisher.publish(p.topic(TOPICS.resourceUploaded), [
+    newEvent<ResourceUploaded>(TOPICS.resourceUploaded, id, { size: bytes.length, sha256: '0'.repeat(64) }),
+  ])
   await eventually(async () => of(p.processed, id).length > 0, 'resource.processed')
   t.match(of(p.processed, id)[0]?.event, { status: 'FAILED', reason: /Missing ID3 tags/ })
   t.equal(of(p.retries, id).length, 0, 'nothing on the retry topic')

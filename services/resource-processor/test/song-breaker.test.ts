@@ -19,7 +19,9 @@ t.teardown(() => app.close())
 // The defaults a deployment gets (window 20, minimum 10, 50 %).
 const breaker = createBreaker({ name: 'song-service', logger, registry: new Registry() })
 t.teardown(() => breaker.dispose())
-const songs = httpSongStore(new GuardedServiceClient(new ServiceClient({ name: 'song-service', baseUrl: base, timeoutMs: 10_000 }), breaker, SONG_RETRY))
+const songs = httpSongStore(
+  new GuardedServiceClient(new ServiceClient({ name: 'song-service', baseUrl: base, timeoutMs: 10_000 }), breaker, SONG_RETRY),
+)
 const invalid = { name: 'x', artist: 'x', album: 'x', duration: '1:00', year: '1899' }
 
 t.test('1,000 invalid POST /songs: 400 each, the breaker stays closed', async (t) => {

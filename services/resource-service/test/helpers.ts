@@ -38,7 +38,13 @@ async function service(app: Awaited<ReturnType<typeof buildStorageService>>, tea
 export async function startStack(teardown: Teardown): Promise<Stack> {
   const s3Server = await startTestS3()
   teardown(() => s3Server.stop())
-  const s3 = createS3Client({ endpoint: s3Server.endpoint, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test', forcePathStyle: true })
+  const s3 = createS3Client({
+    endpoint: s3Server.endpoint,
+    region: 'us-east-1',
+    accessKeyId: 'test',
+    secretAccessKey: 'test',
+    forcePathStyle: true,
+  })
   teardown(() => s3.destroy())
 
   const [storageDb, songDb] = await Promise.all([startTestDatabase(), startTestDatabase()])
@@ -60,7 +66,16 @@ export async function startStack(teardown: Teardown): Promise<Stack> {
   await http('POST', `${storageBase}/storages`, { json: { storageType: 'STAGING', bucket: stagingBucket, path: '/staging' } })
   await http('POST', `${storageBase}/storages`, { json: { storageType: 'PERMANENT', bucket: permanentBucket, path: '/permanent/files' } })
   const stopStorage = () => storageApp.close()
-  return { s3, s3Endpoint: s3Server.endpoint, storageBase, songBase, stagingBucket, permanentBucket, topicPrefix: `test-${unique}.`, stopStorage }
+  return {
+    s3,
+    s3Endpoint: s3Server.endpoint,
+    storageBase,
+    songBase,
+    stagingBucket,
+    permanentBucket,
+    topicPrefix: `test-${unique}.`,
+    stopStorage,
+  }
 }
 
 /** A Resource Service wired to the stack, on a fresh database unless env.DATABASE_URL names one. */

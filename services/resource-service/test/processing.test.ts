@@ -41,7 +41,10 @@ async function publish(event: ResourceProcessed): Promise<void> {
 }
 
 async function applied(event: ResourceProcessed): Promise<void> {
-  await eventually(async () => (await db.query('SELECT 1 FROM processed_events WHERE event_id = $1', [event.eventId])).rowCount === 1, `event ${event.eventId} applied`)
+  await eventually(
+    async () => (await db.query('SELECT 1 FROM processed_events WHERE event_id = $1', [event.eventId])).rowCount === 1,
+    `event ${event.eventId} applied`,
+  )
 }
 
 async function newResource(seed: number): Promise<{ id: number; file: Buffer; stagingKey: string }> {
@@ -78,19 +81,34 @@ t.test('a crash after the copy, and one after the commit, still end with one PER
   // Crash after step 1 (copy): the copy exists, the row is STAGING.
   const copied = await newResource(2)
   const target = permanentKeyFor(copied.stagingKey)
-  await stack.s3.send(new CopyObjectCommand({ Bucket: stack.permanentBucket, Key: target, CopySource: `${stack.stagingBucket}/${copied.stagingKey}` }))
+  await stack.s3.send(
+    new CopyObjectCommand({ Bucket: stack.permanentBucket, Key: target, CopySource: `${stack.stagingBucket}/${copied.stagingKey}` }),
+  )
   await applied(await processed(copied.id, 'OK'))
   t.match(await statusOf(copied.id), { state: 'PERMANENT', key: target })
 
   // Crash after step 3 (commit): the row is PERMANENT, the staging object is still there; the event is redelivered.
   const committed = await newResource(3)
   const committedTarget = permanentKeyFor(committed.stagingKey)
-  await stack.s3.send(new CopyObjectCommand({ Bucket: stack.permanentBucket, Key: committedTarget, CopySource: `${stack.stagingBucket}/${committed.stagingKey}` }))
+  await stack.s3.send(
+    new CopyObjectCommand({
+      Bucket: stack.permanentBucket,
+      Key: committedTarget,
+      CopySource: `${stack.stagingBucket}/${committed.stagingKey}`,
+    }),
+  )
   const event = newEvent<ResourceProcessed>(TOPICS.resourceProcessed, committed.id, { status: 'OK' })
-  await db.query(`UPDATE resources SET state = 'PERMANENT', storage_id = 4, bucket = $1, key = $2 WHERE id = $3`, [stack.permanentBucket, committedTarget, committed.id])
+  await db.query(`UPDATE resources SET state = 'PERMANENT', storage_id = 4, bucket = $1, key = $2 WHERE id = $3`, [
+    stack.permanentBucket,
+    committedTarget,
+    committed.id,
+  ])
   await db.query('INSERT INTO processed_events (event_id) VALUES ($1)', [event.eventId])
   await publish(event)
-  await eventually(async () => !(await objectKeys(stack.s3, stack.stagingBucket)).includes(committed.stagingKey), 'staging object deleted on redelivery')
+  await eventually(
+    async () => !(await objectKeys(stack.s3, stack.stagingBucket)).includes(committed.stagingKey),
+    'staging object deleted on redelivery',
+  )
 
   const staging = await objectKeys(stack.s3, stack.stagingBucket)
   t.notOk(staging.includes(copied.stagingKey) || staging.includes(committed.stagingKey), 'no staging objects left')
@@ -101,7 +119,12 @@ t.test('a crash after the copy, and one after the commit, still end with one PER
 t.test('FAILED keeps the file in staging and records the reason', async (t) => {
   const { id, stagingKey } = await newResource(4)
   await applied(await processed(id, 'FAILED', 'No ID3 tags: title is missing'))
-  t.match(await statusOf(id), { state: 'FAILED', failureReason: 'No ID3 tags: title is missing', bucket: stack.stagingBucket, key: stagingKey })
+  t.match(await statusOf(id), {
+    state: 'FAILED',
+    failureReason: 'No ID3 tags: title is missing',
+    bucket: stack.stagingBucket,
+    key: stagingKey,
+  })
   t.ok((await objectKeys(stack.s3, stack.stagingBucket)).includes(stagingKey), 'file stays in staging')
   t.equal((await fetch(`${base}/resources/${id}`)).status, 200, 'still downloadable')
 })

@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto'
-import { collectEvents, eventually, fakeMp3Bytes, http, kafkaBrokers, makeMp3, pngBytes, truncatedMp3, waitUntilReady, wavBytes } from '@soundline/platform/testing'
+import {
+  collectEvents,
+  eventually,
+  fakeMp3Bytes,
+  http,
+  kafkaBrokers,
+  makeMp3,
+  pngBytes,
+  truncatedMp3,
+  waitUntilReady,
+  wavBytes,
+} from '@soundline/platform/testing'
 import t from 'tap'
 import { countRows, objectKeys, startResourceService, startStack, upload } from './helpers.js'
 
@@ -24,17 +35,46 @@ t.test('upload: 200 {id}, STAGING row, object in the staging bucket, resource.up
   const status = await http('GET', `${base}/resources/1/status`)
   t.equal(status.status, 200)
   const body = status.json as Record<string, unknown>
-  t.strictSame(Object.keys(body).sort(), ['bucket', 'createdAt', 'failureReason', 'id', 'key', 'sha256', 'size', 'state', 'storageId', 'updatedAt'])
-  t.match(body, { id: 1, state: 'STAGING', storageId: 3, bucket: stack.stagingBucket, size: song.length, sha256: sha256(song), failureReason: null })
+  t.strictSame(Object.keys(body).sort(), [
+    'bucket',
+    'createdAt',
+    'failureReason',
+    'id',
+    'key',
+    'sha256',
+    'size',
+    'state',
+    'storageId',
+    'updatedAt',
+  ])
+  t.match(body, {
+    id: 1,
+    state: 'STAGING',
+    storageId: 3,
+    bucket: stack.stagingBucket,
+    size: song.length,
+    sha256: sha256(song),
+    failureReason: null,
+  })
   t.match(body.key, /^staging\/[0-9a-f-]{36}\.mp3$/)
   t.ok(!Number.isNaN(Date.parse(body.createdAt as string)) && (body.createdAt as string).endsWith('Z'), 'ISO timestamp')
   t.strictSame(await objectKeys(stack.s3, stack.stagingBucket), [body.key])
 
-  const message = await eventually(async () => events.find((m) => m.event.type === 'resource.uploaded' && m.event.resourceId === 1), 'resource.uploaded')
+  const message = await eventually(
+    async () => events.find((m) => m.event.type === 'resource.uploaded' && m.event.resourceId === 1),
+    'resource.uploaded',
+  )
   t.equal(message.key, '1')
   t.match(message.event, { type: 'resource.uploaded', resourceId: 1, size: song.length, sha256: sha256(song) })
   t.match(message.event.eventId, /^[0-9a-f-]{36}$/)
-  t.match(message.headers, { ce_specversion: '1.0', ce_id: message.event.eventId, ce_type: 'resource.uploaded', ce_source: 'resource-service', ce_subject: '1', 'content-type': 'application/json' })
+  t.match(message.headers, {
+    ce_specversion: '1.0',
+    ce_id: message.event.eventId,
+    ce_type: 'resource.uploaded',
+    ce_source: 'resource-service',
+    ce_subject: '1',
+    'content-type': 'application/json',
+  })
 })
 
 t.test('download: identical bytes, ranges, HEAD', async (t) => {
@@ -45,7 +85,12 @@ t.test('download: identical bytes, ranges, HEAD', async (t) => {
   t.equal(full.headers.get('accept-ranges'), 'bytes')
   t.equal(sha256(Buffer.from(await full.arrayBuffer())), sha256(song), 'same bytes')
 
-  const cases: [string, number, number][] = [['bytes=10-19', 10, 19], ['bytes=100-', 100, song.length - 1], ['bytes=-50', song.length - 50, song.length - 1], ['bytes=0-99999999', 0, song.length - 1]]
+  const cases: [string, number, number][] = [
+    ['bytes=10-19', 10, 19],
+    ['bytes=100-', 100, song.length - 1],
+    ['bytes=-50', song.length - 50, song.length - 1],
+    ['bytes=0-99999999', 0, song.length - 1],
+  ]
   for (const [range, start, end] of cases) {
     const part = await fetch(`${base}/resources/1`, { headers: { range } })
     t.equal(part.status, 206, range)
@@ -82,7 +127,10 @@ t.test('not found and bad ids', async (t) => {
   const bad = await http('GET', `${base}/resources/ABC`)
   t.equal(bad.status, 400)
   t.strictSame(bad.json, { errorMessage: "Invalid value 'ABC' for ID. Must be a positive integer", errorCode: '400' })
-  t.strictSame((await http('GET', `${base}/resources/0/status`)).json, { errorMessage: "Invalid value '0' for ID. Must be a positive integer", errorCode: '400' })
+  t.strictSame((await http('GET', `${base}/resources/0/status`)).json, {
+    errorMessage: "Invalid value '0' for ID. Must be a positive integer",
+    errorCode: '400',
+  })
 })
 
 t.test('bad uploads: contract errors, no object, no row', async (t) => {
@@ -142,7 +190,10 @@ t.test('delete: objects, rows, song metadata, resource.deleted events', async (t
   t.equal((await http('GET', `${base}/resources/${id}/status`)).status, 404)
   t.notOk((await objectKeys(stack.s3, stack.stagingBucket)).includes(key), 'object gone')
   t.equal((await http('GET', `${stack.songBase}/songs/${id}`)).status, 404, 'song metadata deleted')
-  const message = await eventually(async () => events.find((m) => m.event.type === 'resource.deleted' && m.event.resourceId === id), 'resource.deleted')
+  const message = await eventually(
+    async () => events.find((m) => m.event.type === 'resource.deleted' && m.event.resourceId === id),
+    'resource.deleted',
+  )
   t.equal(message.key, String(id))
   t.strictSame((await http('DELETE', `${base}/resources?id=${id}`)).json, { ids: [] }, 'deleting again reports nothing')
   const bad = await http('DELETE', `${base}/resources?id=1,x`)
@@ -151,7 +202,10 @@ t.test('delete: objects, rows, song metadata, resource.deleted events', async (t
 
 t.test('over MAX_UPLOAD_BYTES: 413 from Content-Length, and while streaming a chunked body', async (t) => {
   const file = makeMp3({ seconds: 1, seed: 41 })
-  const small = await startResourceService(stack, t.teardown, { MAX_UPLOAD_BYTES: String(file.length - 1), KAFKA_GROUP_ID: `${stack.topicPrefix}small` })
+  const small = await startResourceService(stack, t.teardown, {
+    MAX_UPLOAD_BYTES: String(file.length - 1),
+    KAFKA_GROUP_ID: `${stack.topicPrefix}small`,
+  })
   const before = await objectKeys(stack.s3, stack.stagingBucket)
   const tooLarge = { errorMessage: `File is too large: the limit is ${file.length - 1} bytes`, errorCode: '413' }
 
@@ -185,7 +239,10 @@ t.test('over MAX_UPLOAD_BYTES: 413 from Content-Length, and while streaming a ch
 t.test('readiness lists db, s3, kafka and the Storage Service', async (t) => {
   const ready = await http('GET', `${base}/health/ready`)
   t.equal(ready.status, 200)
-  t.match(ready.json, { status: 'UP', components: { db: { status: 'UP' }, s3: { status: 'UP' }, kafka: { status: 'UP' }, storageService: { status: 'UP' } } })
+  t.match(ready.json, {
+    status: 'UP',
+    components: { db: { status: 'UP' }, s3: { status: 'UP' }, kafka: { status: 'UP' }, storageService: { status: 'UP' } },
+  })
 })
 
 t.test('OpenAPI lists the routes', async (t) => {

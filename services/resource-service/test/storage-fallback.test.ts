@@ -36,15 +36,21 @@ async function resourceService(env: Record<string, string>) {
 }
 
 // The stack's own buckets: they exist in this S3, so uploads answered by these stubs land somewhere real.
-const stackStubs = () => JSON.stringify([
-  { id: 3, storageType: 'STAGING', bucket: stack.stagingBucket, path: '/staging' },
-  { id: 4, storageType: 'PERMANENT', bucket: stack.permanentBucket, path: '/permanent/files' },
-])
+const stackStubs = () =>
+  JSON.stringify([
+    { id: 3, storageType: 'STAGING', bucket: stack.stagingBucket, path: '/staging' },
+    { id: 4, storageType: 'PERMANENT', bucket: stack.permanentBucket, path: '/permanent/files' },
+  ])
 
-const statusOf = async (base: string, id: number) => (await http('GET', `${base}/resources/${id}/status`)).json as { state: string; bucket: string; key: string; storageId: number }
+const statusOf = async (base: string, id: number) =>
+  (await http('GET', `${base}/resources/${id}/status`)).json as { state: string; bucket: string; key: string; storageId: number }
 const metricsOf = async (base: string) => (await http('GET', `${base}/metrics`)).text
 const fallbackCount = (metrics: string, source: string) =>
-  Number(new RegExp(`circuitbreaker_fallback_calls_total\\{[^}]*name="storage-service"[^}]*source="${source}"[^}]*\\} (\\d+)`).exec(metrics)?.[1] ?? 0)
+  Number(
+    new RegExp(`circuitbreaker_fallback_calls_total\\{[^}]*name="storage-service"[^}]*source="${source}"[^}]*\\} (\\d+)`).exec(
+      metrics,
+    )?.[1] ?? 0,
+  )
 
 t.test('down before any good answer: the stub storages take uploads and moves', async (t) => {
   const unique = randomBytes(4).toString('hex')
@@ -65,7 +71,10 @@ t.test('down before any good answer: the stub storages take uploads and moves', 
 
   const ready = await http('GET', `${base}/health/ready`)
   t.equal(ready.status, 200)
-  t.match(ready.json, { status: 'DEGRADED', components: { storageService: { status: 'DEGRADED', details: { source: 'stub', error: String } } } })
+  t.match(ready.json, {
+    status: 'DEGRADED',
+    components: { storageService: { status: 'DEGRADED', details: { source: 'stub', error: String } } },
+  })
 
   await processed(id)
   const moved = await eventually(async () => {
@@ -81,7 +90,10 @@ t.test('down after a good answer: the cached storages; the breaker opens and sho
   const { base, processed } = await resourceService({})
   const first = await upload(base, song)
   t.equal(first.status, 200)
-  t.match((await http('GET', `${base}/health/ready`)).json, { status: 'UP', components: { storageService: { status: 'UP' }, circuits: { status: 'UP' } } })
+  t.match((await http('GET', `${base}/health/ready`)).json, {
+    status: 'UP',
+    components: { storageService: { status: 'UP' }, circuits: { status: 'UP' } },
+  })
 
   await stack.stopStorage()
   const ids: number[] = []
@@ -90,7 +102,8 @@ t.test('down after a good answer: the cached storages; the breaker opens and sho
     t.equal(res.status, 200, `upload ${i + 1} while the Storage Service is down`)
     ids.push((res.json as { id: number }).id)
   }
-  for (const id of ids) t.match(await statusOf(base, id), { state: 'STAGING', bucket: stack.stagingBucket, storageId: 3 }, 'the real storage, from the cache')
+  for (const id of ids)
+    t.match(await statusOf(base, id), { state: 'STAGING', bucket: stack.stagingBucket, storageId: 3 }, 'the real storage, from the cache')
 
   const metrics = await metricsOf(base)
   t.ok(fallbackCount(metrics, 'cache') >= 6, 'counted as cache answers')
@@ -136,7 +149,10 @@ t.test('hanging: uploads complete from the fallback, the breaker opens, then cal
     t.equal(res.status, 200, `upload ${i + 1} completes although the Storage Service never answers`)
   }
   const ready = await http('GET', `${base}/health/ready`)
-  t.match(ready.json, { status: 'DEGRADED', components: { circuits: { details: { 'storage-service': { state: 'open', failedCalls: Number } } } } })
+  t.match(ready.json, {
+    status: 'DEGRADED',
+    components: { circuits: { details: { 'storage-service': { state: 'open', failedCalls: Number } } } },
+  })
   t.match(await metricsOf(base), /circuitbreaker_state\{[^}]*name="storage-service"[^}]*state="open"[^}]*\} 1/)
 
   const reached = accepted
@@ -148,12 +164,22 @@ t.test('hanging: uploads complete from the fallback, the breaker opens, then cal
 t.test('a wrong STORAGE_STUBS stops the service naming the variable', async (t) => {
   const { loadResourceServiceConfig } = await import('../src/config.js')
   t.throws(() => loadResourceServiceConfig({ STORAGE_STUBS: '[{"id":1' }), /STORAGE_STUBS: must be JSON/)
-  t.throws(() => loadResourceServiceConfig({ STORAGE_STUBS: '[{"id":1,"storageType":"STAGING","bucket":"b-one","path":"/s"}]' }), /STORAGE_STUBS: .*no PERMANENT storage/)
-  t.throws(() => loadResourceServiceConfig({ STORAGE_STUBS: '[{"id":1,"storageType":"COLD","bucket":"b-one","path":"/s"}]' }), /STORAGE_STUBS: .*storageType must be STAGING or PERMANENT/)
-  t.strictSame(loadResourceServiceConfig({}).STORAGE_STUBS, [
-    { id: 1, storageType: 'STAGING', bucket: 'resources-staging', path: '/staging' },
-    { id: 2, storageType: 'PERMANENT', bucket: 'resources-permanent', path: '/permanent' },
-  ], 'the Storage Service defaults')
+  t.throws(
+    () => loadResourceServiceConfig({ STORAGE_STUBS: '[{"id":1,"storageType":"STAGING","bucket":"b-one","path":"/s"}]' }),
+    /STORAGE_STUBS: .*no PERMANENT storage/,
+  )
+  t.throws(
+    () => loadResourceServiceConfig({ STORAGE_STUBS: '[{"id":1,"storageType":"COLD","bucket":"b-one","path":"/s"}]' }),
+    /STORAGE_STUBS: .*storageType must be STAGING or PERMANENT/,
+  )
+  t.strictSame(
+    loadResourceServiceConfig({}).STORAGE_STUBS,
+    [
+      { id: 1, storageType: 'STAGING', bucket: 'resources-staging', path: '/staging' },
+      { id: 2, storageType: 'PERMANENT', bucket: 'resources-permanent', path: '/permanent' },
+    ],
+    'the Storage Service defaults',
+  )
 })
 
 t.test('the Song Service down: DELETE still succeeds; resource.deleted will finish the job', async (t) => {

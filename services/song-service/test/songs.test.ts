@@ -50,7 +50,17 @@ t.test('GET of a missing song is 404 with the contract message', async (t) => {
 })
 
 t.test('path ids that are not canonical positive integers are rejected, quoted raw', async (t) => {
-  for (const [raw, encoded] of [['ABC'], ['1.1'], ['-1'], ['0'], ['00001'], ['1e3'], ['2147483648'], [' 1', '%201'], ['+1', '%2B1']] as const) {
+  for (const [raw, encoded] of [
+    ['ABC'],
+    ['1.1'],
+    ['-1'],
+    ['0'],
+    ['00001'],
+    ['1e3'],
+    ['2147483648'],
+    [' 1', '%201'],
+    ['+1', '%2B1'],
+  ] as const) {
     const res = await http('GET', `${base}/songs/${encoded ?? raw}`)
     t.equal(res.status, 400, `${raw} is rejected`)
     t.strictSame(res.json, { errorMessage: `Invalid value '${raw}' for ID. Must be a positive integer`, errorCode: '400' })
@@ -156,12 +166,21 @@ t.test('DELETE /songs?id= deletes what exists and lists exactly that', async (t)
 })
 
 t.test('DELETE CSV errors', async (t) => {
-  const long = Array.from({ length: 60 }, (_, i) => String(1000 + i)).join(',').slice(0, 208)
+  const long = Array.from({ length: 60 }, (_, i) => String(1000 + i))
+    .join(',')
+    .slice(0, 208)
   const tooLong = await http('DELETE', `${base}/songs?id=${long}`)
   t.equal(tooLong.status, 400)
   t.strictSame(tooLong.json, { errorMessage: 'CSV string is too long: received 208 characters, maximum allowed is 200', errorCode: '400' })
 
-  for (const [query, entry] of [['1,V,3', 'V'], ['1,,2', ''], ['1,%202', ' 2'], ['1,', ''], ['1.5', '1.5'], ['0', '0']] as const) {
+  for (const [query, entry] of [
+    ['1,V,3', 'V'],
+    ['1,,2', ''],
+    ['1,%202', ' 2'],
+    ['1,', ''],
+    ['1.5', '1.5'],
+    ['0', '0'],
+  ] as const) {
     const res = await http('DELETE', `${base}/songs?id=${query}`)
     t.equal(res.status, 400, query)
     t.strictSame(res.json, { errorMessage: `Invalid ID format: '${entry}'. Only positive integers are allowed`, errorCode: '400' })
@@ -169,7 +188,11 @@ t.test('DELETE CSV errors', async (t) => {
 
   const missing = await http('DELETE', `${base}/songs`)
   t.equal(missing.status, 400)
-  t.strictSame(missing.json, { errorMessage: 'Validation error', details: { id: 'Parameter id is required: a comma-separated list of ids' }, errorCode: '400' })
+  t.strictSame(missing.json, {
+    errorMessage: 'Validation error',
+    details: { id: 'Parameter id is required: a comma-separated list of ids' },
+    errorCode: '400',
+  })
 })
 
 t.test('unknown routes answer 404 in the contract form', async (t) => {

@@ -7,7 +7,13 @@ import { loadStorageServiceConfig } from '../src/config.js'
 
 const s3Server = await startTestS3()
 t.teardown(() => s3Server.stop())
-const s3 = createS3Client({ endpoint: s3Server.endpoint, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test', forcePathStyle: true })
+const s3 = createS3Client({
+  endpoint: s3Server.endpoint,
+  region: 'us-east-1',
+  accessKeyId: 'test',
+  secretAccessKey: 'test',
+  forcePathStyle: true,
+})
 t.teardown(() => s3.destroy())
 
 async function startStorageService(databaseUrl: string) {
@@ -83,7 +89,11 @@ t.test('validation messages', async (t) => {
   }
   const badType = await http('GET', `${base}/storages?type=staging`)
   t.equal(badType.status, 400)
-  t.strictSame(badType.json, { errorMessage: 'Validation error', details: { type: 'Storage type must be STAGING or PERMANENT' }, errorCode: '400' })
+  t.strictSame(badType.json, {
+    errorMessage: 'Validation error',
+    details: { type: 'Storage type must be STAGING or PERMANENT' },
+    errorCode: '400',
+  })
   t.equal(((await http('GET', `${base}/storages`)).json as unknown[]).length, 3, 'nothing was stored')
 })
 

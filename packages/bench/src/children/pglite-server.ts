@@ -6,4 +6,11 @@ import { servePglite } from '@soundline/platform/testing'
 const db = await PGlite.create()
 const server = await servePglite({ db, port: 0, maxConnections: 32 })
 console.log(JSON.stringify({ port: server.port }))
-process.once('SIGTERM', () => void server.stop().then(() => db.close()).then(() => process.exit(0)))
+process.once(
+  'SIGTERM',
+  () =>
+    void server
+      .stop()
+      .then(() => db.close())
+      .then(() => process.exit(0)),
+)

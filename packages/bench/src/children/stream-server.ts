@@ -6,7 +6,14 @@ import { writeBytes } from '@soundline/platform/testing'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-const song = JSON.stringify({ id: 1, name: 'We are the champions', artist: 'Queen', album: 'News of the world', duration: '02:59', year: '1977' })
+const song = JSON.stringify({
+  id: 1,
+  name: 'We are the champions',
+  artist: 'Queen',
+  album: 'News of the world',
+  duration: '02:59',
+  year: '1977',
+})
 const server = createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://x')
   if (request.method === 'POST') {

@@ -56,8 +56,16 @@ function disposeCircuit(circuit: Circuit): void {
 }
 
 const settings = (overrides: Partial<BreakerSettings>): BreakerSettings => ({
-  windowType: 'count', windowSize: 100, minimumCalls: 100, failureRateThreshold: 50, slowCallDurationMs: 2_000,
-  slowCallRateThreshold: 80, openDurationMs: 10_000, halfOpenCalls: 3, timeoutMs: 0, ...overrides,
+  windowType: 'count',
+  windowSize: 100,
+  minimumCalls: 100,
+  failureRateThreshold: 50,
+  slowCallDurationMs: 2_000,
+  slowCallRateThreshold: 80,
+  openDurationMs: 10_000,
+  halfOpenCalls: 3,
+  timeoutMs: 0,
+  ...overrides,
 })
 
 /**
@@ -68,7 +76,8 @@ const settings = (overrides: Partial<BreakerSettings>): BreakerSettings => ({
 export async function benchBreaker(): Promise<string> {
   const candidates: Candidate[] = []
   const cleanups: (() => void)[] = []
-  const add = (implementation: string, window: string, run: Run) => candidates.push({ implementation, window, run, samples: [], iterations: 0 })
+  const add = (implementation: string, window: string, run: Run) =>
+    candidates.push({ implementation, window, run, samples: [], iterations: 0 })
 
   add('bare async call', '-', bare)
 
@@ -97,7 +106,10 @@ export async function benchBreaker(): Promise<string> {
     add('mollitia SlidingCountBreaker', String(size), () => circuit.execute())
   }
   for (const size of WINDOWS) {
-    const policy = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new CountBreaker({ threshold: 0.5, size, minimumNumberOfCalls: size }) })
+    const policy = circuitBreaker(handleAll, {
+      halfOpenAfter: 10_000,
+      breaker: new CountBreaker({ threshold: 0.5, size, minimumNumberOfCalls: size }),
+    })
     add('cockatiel CountBreaker (no call timing)', String(size), () => policy.execute(bare))
   }
   const opossum = new CircuitBreaker(bare, { errorThresholdPercentage: 50, resetTimeout: 10_000 })
@@ -113,11 +125,22 @@ export async function benchBreaker(): Promise<string> {
   }
 
   const bareNs = median(candidates[0]?.samples ?? [1])
-  return table(
-    ['implementation', 'window', 'ns/call', 'µs/call', 'overhead ns', 'ratio vs bare', 'calls/round'],
-    candidates.map((candidate, index) => {
-      const ns = median(candidate.samples)
-      return [candidate.implementation, candidate.window, fixed(ns, 0), fixed(ns / 1000, 3), index === 0 ? '-' : fixed(ns - bareNs, 0), fixed(ns / bareNs, 1), candidate.iterations]
-    }),
-  ) + `\n\nmedian of ${ROUNDS} interleaved rounds; sequential awaited calls; ${MAX_ITERATIONS.toLocaleString('en')} calls per round at most, fewer for slow rows (about ${TARGET_MS / 1000} s each)`
+  return (
+    table(
+      ['implementation', 'window', 'ns/call', 'µs/call', 'overhead ns', 'ratio vs bare', 'calls/round'],
+      candidates.map((candidate, index) => {
+        const ns = median(candidate.samples)
+        return [
+          candidate.implementation,
+          candidate.window,
+          fixed(ns, 0),
+          fixed(ns / 1000, 3),
+          index === 0 ? '-' : fixed(ns - bareNs, 0),
+          fixed(ns / bareNs, 1),
+          candidate.iterations,
+        ]
+      }),
+    ) +
+    `\n\nmedian of ${ROUNDS} interleaved rounds; sequential awaited calls; ${MAX_ITERATIONS.toLocaleString('en')} calls per round at most, fewer for slow rows (about ${TARGET_MS / 1000} s each)`
+  )
 }

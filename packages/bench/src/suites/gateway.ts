@@ -28,10 +28,17 @@ async function startService(entry: string, env: Record<string, string>): Promise
 
 async function upload(url: string, headers: Record<string, string>): Promise<void> {
   const chunk = Buffer.alloc(MB, 1)
-  const body = Readable.from((function* () {
-    for (let sent = 0; sent < TRANSFER_BYTES; sent += MB) yield chunk
-  })())
-  const init = { method: 'POST', headers: { ...headers, 'content-type': 'audio/mpeg', 'content-length': String(TRANSFER_BYTES) }, body: Readable.toWeb(body), duplex: 'half' }
+  const body = Readable.from(
+    (function* () {
+      for (let sent = 0; sent < TRANSFER_BYTES; sent += MB) yield chunk
+    })(),
+  )
+  const init = {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'audio/mpeg', 'content-length': String(TRANSFER_BYTES) },
+    body: Readable.toWeb(body),
+    duplex: 'half',
+  }
   const response = await fetch(url, init as RequestInit)
   const answer = (await response.json()) as { size?: number }
   if (answer.size !== TRANSFER_BYTES) throw new Error(`upload arrived with ${answer.size} bytes`)
@@ -44,7 +51,14 @@ async function download(url: string, headers: Record<string, string>): Promise<v
   if (received !== TRANSFER_BYTES) throw new Error(`download delivered ${received} bytes`)
 }
 
-const song = JSON.stringify({ id: 1, name: 'We are the champions', artist: 'Queen', album: 'News of the world', duration: '02:59', year: '1977' })
+const song = JSON.stringify({
+  id: 1,
+  name: 'We are the champions',
+  artist: 'Queen',
+  album: 'News of the world',
+  duration: '02:59',
+  year: '1977',
+})
 const mib = (bytes: number) => (Number.isNaN(bytes) ? 'n/a' : `${fixed(bytes / MB)} MiB`)
 
 /**
@@ -66,13 +80,31 @@ export async function benchGateway(options: { durationSeconds: number }): Promis
     const songs = track(await startService('services/song-service/dist/server.js', { DATABASE_URL: songDbUrl }))
     const auth = track(await startService('services/auth-service/dist/server.js', { DATABASE_URL: authDbUrl, ADMIN_PASSWORD }))
     const streams = track(await startChildWithPort(childScript('stream-server')))
-    const upstreamEnv = { SONG_SERVICE_URL: songs.base, AUTH_SERVICE_URL: auth.base, RESOURCE_SERVICE_URL: streams.base, RATE_LIMIT_MAX: '10000000' }
-    const passthrough = track(await startService('services/gateway/dist/server.js', { ...upstreamEnv, CACHE_TTL_SECONDS: '0', CACHE_STALE_SECONDS: '0' }))
+    const upstreamEnv = {
+      SONG_SERVICE_URL: songs.base,
+      AUTH_SERVICE_URL: auth.base,
+      RESOURCE_SERVICE_URL: streams.base,
+      RATE_LIMIT_MAX: '10000000',
+    }
+    const passthrough = track(
+      await startService('services/gateway/dist/server.js', { ...upstreamEnv, CACHE_TTL_SECONDS: '0', CACHE_STALE_SECONDS: '0' }),
+    )
     const cached = track(await startService('services/gateway/dist/server.js', { ...upstreamEnv, CACHE_TTL_SECONDS: '3600' }))
     // The gateway's own cost: the same route to an upstream that answers a constant (no database).
-    const overConstant = track(await startService('services/gateway/dist/server.js', { ...upstreamEnv, SONG_SERVICE_URL: streams.base, CACHE_TTL_SECONDS: '0', CACHE_STALE_SECONDS: '0' }))
+    const overConstant = track(
+      await startService('services/gateway/dist/server.js', {
+        ...upstreamEnv,
+        SONG_SERVICE_URL: streams.base,
+        CACHE_TTL_SECONDS: '0',
+        CACHE_STALE_SECONDS: '0',
+      }),
+    )
 
-    const login = await fetch(`${passthrough.base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) })
+    const login = await fetch(`${passthrough.base}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    })
     const { accessToken } = (await login.json()) as { accessToken: string }
     const authorization = { authorization: `Bearer ${accessToken}` }
     await fetch(`${songs.base}/songs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: song })

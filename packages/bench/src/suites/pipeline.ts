@@ -82,7 +82,12 @@ async function drain(base: string, ids: number[]): Promise<number> {
 }
 
 /** One batch of uploads through the Resource Service, then waits until it is processed. */
-async function serviceBatch(stack: PipelineStack, body: Buffer, files: number, pauseProcessor: boolean): Promise<{ seconds: number; permanent: number }> {
+async function serviceBatch(
+  stack: PipelineStack,
+  body: Buffer,
+  files: number,
+  pauseProcessor: boolean,
+): Promise<{ seconds: number; permanent: number }> {
   const ids: number[] = []
   if (pauseProcessor) process.kill(stack.processorPid, 'SIGSTOP')
   let seconds: number
@@ -127,7 +132,16 @@ async function throughput(stack: PipelineStack, s3: S3Client): Promise<string> {
     ])
   }
   return table(
-    ['file size', 'files', 'raw S3 PutObject MiB/s (baseline)', 'POST /resources MiB/s, processor paused', 'ratio', 'POST /resources MiB/s, processor running', 'ratio', 'PERMANENT after'],
+    [
+      'file size',
+      'files',
+      'raw S3 PutObject MiB/s (baseline)',
+      'POST /resources MiB/s, processor paused',
+      'ratio',
+      'POST /resources MiB/s, processor running',
+      'ratio',
+      'PERMANENT after',
+    ],
     rows,
   )
 }
@@ -251,10 +265,24 @@ async function latency(stack: PipelineStack, s3: S3Client): Promise<string> {
       ['ms', 'p50', 'p95', 'max', 'p50 / raw PUT p50'],
       [
         line(`baseline: raw S3 PutObject (${raw.length} at ${RATE_PER_SECOND}/s)`, raw, rawP50),
-        line('upload response (POST /resources)', timings.map((t) => t.uploadMs), rawP50),
-        line('  then to the song (Kafka + processor)', timings.map((t) => t.toSongMs)),
-        line('  then to PERMANENT (event back + move)', timings.map((t) => t.restMs)),
-        line('upload -> PERMANENT', timings.map((t) => t.totalMs), rawP50),
+        line(
+          'upload response (POST /resources)',
+          timings.map((t) => t.uploadMs),
+          rawP50,
+        ),
+        line(
+          '  then to the song (Kafka + processor)',
+          timings.map((t) => t.toSongMs),
+        ),
+        line(
+          '  then to PERMANENT (event back + move)',
+          timings.map((t) => t.restMs),
+        ),
+        line(
+          'upload -> PERMANENT',
+          timings.map((t) => t.totalMs),
+          rawP50,
+        ),
       ],
     ),
   ].join('\n')
@@ -265,7 +293,13 @@ export async function benchPipeline(): Promise<string> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
   const stack = await startPipelineStack({ resourceEnv: { MAX_UPLOAD_BYTES: String(300 * MIB) } })
   const startupRss = await rssOf(stack.resourcePid)
-  const s3 = createS3Client({ endpoint: stack.s3Endpoint, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test', forcePathStyle: true })
+  const s3 = createS3Client({
+    endpoint: stack.s3Endpoint,
+    region: 'us-east-1',
+    accessKeyId: 'test',
+    secretAccessKey: 'test',
+    forcePathStyle: true,
+  })
   try {
     await ensureBucket(s3, RAW_BUCKET, createLogger({ service: 'bench', level: 'warn' }))
     const sections = [

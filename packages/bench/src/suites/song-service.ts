@@ -21,13 +21,18 @@ async function startPglite(): Promise<{ url: string; child: Child }> {
 
 async function startSongService(databaseUrl: string): Promise<{ base: string; child: Child }> {
   const port = await freePort()
-  const child = startNode(repoFile('services/song-service/dist/server.js'), { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl })
+  const child = startNode(repoFile('services/song-service/dist/server.js'), {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+  })
   const base = `http://127.0.0.1:${port}`
   await waitForHttp(`${base}/health/ready`)
   return { base, child }
 }
 
-const song = (id: number) => JSON.stringify({ id, name: 'We are the champions', artist: 'Queen', album: 'News of the world', duration: '02:59', year: '1977' })
+const song = (id: number) =>
+  JSON.stringify({ id, name: 'We are the champions', artist: 'Queen', album: 'News of the world', duration: '02:59', year: '1977' })
 
 /**
  * GET /songs/{id} and POST /songs at 50 connections, next to a bare Fastify
@@ -40,10 +45,16 @@ export async function benchSongService(options: { durationSeconds: number; postg
   const rows: Row[] = []
   try {
     const constantGet = await runLoad({ url: `http://127.0.0.1:${baselinePort}/constant`, durationSeconds: options.durationSeconds })
-    const constantPost = await runLoad({ url: `http://127.0.0.1:${baselinePort}/constant`, method: 'POST', durationSeconds: options.durationSeconds, body: () => song(1) })
+    const constantPost = await runLoad({
+      url: `http://127.0.0.1:${baselinePort}/constant`,
+      method: 'POST',
+      durationSeconds: options.durationSeconds,
+      body: () => song(1),
+    })
 
     const databases: { name: string; start: () => Promise<{ url: string; child?: Child }> }[] = [{ name: 'PGlite', start: startPglite }]
-    if (options.postgresUrl) databases.push({ name: 'PostgreSQL', start: async () => ({ url: await freshDatabase(options.postgresUrl ?? '') }) })
+    if (options.postgresUrl)
+      databases.push({ name: 'PostgreSQL', start: async () => ({ url: await freshDatabase(options.postgresUrl ?? '') }) })
 
     for (const database of databases) {
       const db = await database.start()
@@ -52,7 +63,12 @@ export async function benchSongService(options: { durationSeconds: number; postg
         await fetch(`${service.base}/songs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: song(1) })
         const get = await runLoad({ url: `${service.base}/songs/1`, durationSeconds: options.durationSeconds })
         let nextId = 1_000
-        const post = await runLoad({ url: `${service.base}/songs`, method: 'POST', durationSeconds: options.durationSeconds, body: () => song(nextId++) })
+        const post = await runLoad({
+          url: `${service.base}/songs`,
+          method: 'POST',
+          durationSeconds: options.durationSeconds,
+          body: () => song(nextId++),
+        })
         rows.push({ target: 'GET /songs/{id}', database: database.name, result: get, baseline: constantGet })
         rows.push({ target: 'POST /songs', database: database.name, result: post, baseline: constantPost })
       } finally {

@@ -9,7 +9,14 @@ import { fixed, table } from '../report.js'
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url))
 
 async function allReady(urls: string[]): Promise<boolean> {
-  const answers = await Promise.all(urls.map((url) => fetch(url).then((r) => r.ok, () => false)))
+  const answers = await Promise.all(
+    urls.map((url) =>
+      fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    ),
+  )
   return answers.every(Boolean)
 }
 

@@ -46,7 +46,7 @@ export function findJava(env: NodeJS.ProcessEnv = process.env): string {
   if (onPath) return onPath
   throw new ToolNotFoundError(
     `Java (17 or newer) was not found on PATH or in JAVA_HOME; the local Kafka broker needs it. ` +
-      `Install it with \`${INSTALL_JAVA}\`, ${USE_EXISTING}.`
+      `Install it with \`${INSTALL_JAVA}\`, ${USE_EXISTING}.`,
   )
 }
 
@@ -56,7 +56,7 @@ export function findMaven(env: NodeJS.ProcessEnv = process.env): string {
   if (onPath) return onPath
   throw new ToolNotFoundError(
     `Maven (mvn) was not found on PATH; it is needed once to fetch the Kafka jars from Maven Central. ` +
-      `Install it with \`${INSTALL_MAVEN}\` (and Java with \`${INSTALL_JAVA}\`), ${USE_EXISTING}.`
+      `Install it with \`${INSTALL_MAVEN}\` (and Java with \`${INSTALL_JAVA}\`), ${USE_EXISTING}.`,
   )
 }
 
@@ -82,7 +82,7 @@ export async function findJava17(env: NodeJS.ProcessEnv = process.env): Promise<
   if (major < 17) {
     throw new ToolNotFoundError(
       `${javaPath} is Java ${major}; the local Kafka broker needs Java 17 or newer. ` +
-        `Install it with \`${INSTALL_JAVA}\` (and set JAVA_HOME), ${USE_EXISTING}.`
+        `Install it with \`${INSTALL_JAVA}\` (and set JAVA_HOME), ${USE_EXISTING}.`,
     )
   }
   return javaPath

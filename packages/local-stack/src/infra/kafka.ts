@@ -96,9 +96,18 @@ export async function ensureKafkaJars(cacheDir: string, logger: Logger, env: Nod
   logger.info({ version: KAFKA_VERSION, pom: POM_PATH }, 'fetching Kafka jars from Maven Central (once; cached afterwards)')
   const started = performance.now()
   try {
-    await runCommand(mvn, ['-q', '-B', '-f', POM_PATH, 'dependency:copy-dependencies', `-Dkafka.version=${KAFKA_VERSION}`, `-DoutputDirectory=${partialDir}`])
+    await runCommand(mvn, [
+      '-q',
+      '-B',
+      '-f',
+      POM_PATH,
+      'dependency:copy-dependencies',
+      `-Dkafka.version=${KAFKA_VERSION}`,
+      `-DoutputDirectory=${partialDir}`,
+    ])
     const jars = await readdir(partialDir)
-    if (!jars.includes(`kafka_2.13-${KAFKA_VERSION}.jar`)) throw new Error(`Maven finished but kafka_2.13-${KAFKA_VERSION}.jar is missing in ${partialDir}`)
+    if (!jars.includes(`kafka_2.13-${KAFKA_VERSION}.jar`))
+      throw new Error(`Maven finished but kafka_2.13-${KAFKA_VERSION}.jar is missing in ${partialDir}`)
     const fetchMs = Math.round(performance.now() - started)
     if (existsSync(marker)) {
       // Another process completed the same fetch meanwhile; keep theirs.
@@ -107,7 +116,10 @@ export async function ensureKafkaJars(cacheDir: string, logger: Logger, env: Nod
     }
     await rm(libsDir, { recursive: true, force: true })
     await rename(partialDir, libsDir)
-    await writeFile(marker, JSON.stringify({ version: KAFKA_VERSION, jars: jars.length, fetchMs, fetchedAt: new Date().toISOString() }) + '\n')
+    await writeFile(
+      marker,
+      JSON.stringify({ version: KAFKA_VERSION, jars: jars.length, fetchMs, fetchedAt: new Date().toISOString() }) + '\n',
+    )
     logger.info({ version: KAFKA_VERSION, jars: jars.length, fetchMs, libsDir }, 'Kafka jars cached')
     return libsDir
   } catch (error) {
@@ -152,7 +164,7 @@ function serverProperties(dataDir: string, port: number, controllerPort: number)
     'num.io.threads=2',
     'num.recovery.threads.per.data.dir=1',
     'background.threads=2',
-    ''
+    '',
   ].join('\n')
 }
 
@@ -169,7 +181,7 @@ function log4jProperties(rootLevel: string): string {
     // Full config dumps (~1000 lines per start) say nothing server.properties doesn't.
     'logger.configDump.name = org.apache.kafka.common.config.AbstractConfig',
     'logger.configDump.level = WARN',
-    ''
+    '',
   ].join('\n')
 }
 
@@ -177,8 +189,13 @@ async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const server = createServer()
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new Error(`port ${port} on 127.0.0.1 is not free (${error.code}); is another Kafka running? ` +
-        'Stop it, pick other ports, or set KAFKA_BROKERS to use that broker.')))
+      reject(
+        new Error(
+          `port ${port} on 127.0.0.1 is not free (${error.code}); is another Kafka running? ` +
+            'Stop it, pick other ports, or set KAFKA_BROKERS to use that broker.',
+        ),
+      ),
+    )
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()))
   })
 }
@@ -196,10 +213,18 @@ async function killStaleBroker(pidFile: string, configPath: string, logger: Logg
 
 /** Polls with a kafkajs admin until it can list topics; throws if the JVM exits first or the deadline passes. */
 async function waitUntilReady(brokers: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const probe = new Kafka({ clientId: 'soundline-local-stack-probe', brokers: [brokers], logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 3000, retry: { retries: 0 } })
+  const probe = new Kafka({
+    clientId: 'soundline-local-stack-probe',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+  })
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Kafka broker exited during start (${child.signalCode ?? `exit ${child.exitCode}`})`)
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`Kafka broker exited during start (${child.signalCode ?? `exit ${child.exitCode}`})`)
     const admin = probe.admin()
     try {
       await admin.connect()
@@ -216,7 +241,14 @@ async function waitUntilReady(brokers: string, child: ChildProcess, timeoutMs: n
 }
 
 // Broker INFO is chatty startup detail: debug for us, so `npm start` stays readable.
-const PINO_LEVEL: Record<string, 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'debug', DEBUG: 'debug', INFO: 'debug', WARN: 'warn', ERROR: 'error', FATAL: 'error' }
+const PINO_LEVEL: Record<string, 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'debug',
+  DEBUG: 'debug',
+  INFO: 'debug',
+  WARN: 'warn',
+  ERROR: 'error',
+  FATAL: 'error',
+}
 
 /** Forwards the JVM's output to pino line by line and keeps the last lines for error messages. */
 function forwardOutput(child: ChildProcess, logger: Logger, lastLines: string[]): void {
@@ -267,23 +299,40 @@ export async function startKafka(opts: KafkaBrokerOptions): Promise<RunningKafka
   const started = performance.now()
   if (!existsSync(join(opts.dataDir, 'kraft', 'meta.properties'))) {
     const clusterId = randomBytes(16).toString('base64url')
-    await runCommand(java, ['-Xmx256m', ...jvmLogging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', serverConfig], opts.dataDir)
+    await runCommand(
+      java,
+      ['-Xmx256m', ...jvmLogging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', serverConfig],
+      opts.dataDir,
+    )
     logger.info({ clusterId, dataDir: opts.dataDir }, 'formatted KRaft storage')
   }
 
   const lastLines: string[] = []
   let stopping: Promise<void> | undefined
-  const child = spawn(java, [
-    '-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:+ExitOnOutOfMemoryError', ...jvmLogging,
-    '-cp', classpath, 'kafka.Kafka', serverConfig
-  ], { cwd: opts.dataDir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(
+    java,
+    [
+      '-Xms256m',
+      '-Xmx512m',
+      '-XX:+UseSerialGC',
+      '-XX:+ExitOnOutOfMemoryError',
+      ...jvmLogging,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      serverConfig,
+    ],
+    { cwd: opts.dataDir, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   child.on('error', (error) => logger.error({ err: error }, 'Kafka broker process error'))
   child.once('exit', (code, signal) => {
     if (!stopping) logger.error({ code, signal, lastLines: lastLines.slice(-10) }, 'Kafka broker exited unexpectedly')
   })
   // Never leave the JVM behind when this process exits (a SIGKILLed parent is handled by killStaleBroker next start).
-  const killOnExit = (): void => { child.kill('SIGKILL') }
+  const killOnExit = (): void => {
+    child.kill('SIGKILL')
+  }
   process.on('exit', killOnExit)
   if (child.pid) await writeFile(pidFile, `${child.pid}\n`)
   forwardOutput(child, logger, lastLines)

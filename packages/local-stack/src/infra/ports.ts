@@ -1,36 +1,36 @@
-import { createServer } from 'node:net';
+import { createServer } from 'node:net'
 
 /** True when nothing listens on host:port (we could bind it). */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, host, () => probe.close(() => resolve(true)));
-  });
+    const probe = createServer()
+    probe.unref()
+    probe.once('error', () => resolve(false))
+    probe.listen(port, host, () => probe.close(() => resolve(true)))
+  })
 }
 
 /** A port the OS considers free right now (for programs that cannot take port 0 themselves). */
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
+    const probe = createServer()
+    probe.unref()
+    probe.once('error', reject)
     probe.listen(0, host, () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
+      const address = probe.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      probe.close(() => resolve(port))
+    })
+  })
 }
 
 /** Fails with one message naming every taken port, so a user sees all conflicts at once. */
 export async function assertPortsFree(ports: { port: number; owner: string }[], host = '127.0.0.1'): Promise<void> {
-  const taken: string[] = [];
+  const taken: string[] = []
   for (const { port, owner } of ports) {
-    if (!(await isPortFree(port, host))) taken.push(`${port} (${owner})`);
+    if (!(await isPortFree(port, host))) taken.push(`${port} (${owner})`)
   }
   if (taken.length > 0) {
-    throw new Error(`ports already in use: ${taken.join(', ')}. Is another 'npm start' running? Stop it or free the ports.`);
+    throw new Error(`ports already in use: ${taken.join(', ')}. Is another 'npm start' running? Stop it or free the ports.`)
   }
 }

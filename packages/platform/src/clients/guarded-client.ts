@@ -35,17 +35,25 @@ export class GuardedServiceClient implements ServiceCaller {
   ) {}
 
   /** Resolves with the last answer (a 5xx included, as ServiceClient does) or rejects with the last error. */
-  async request(method: string, path: string, request: ServiceRequest = {}, options: { idempotent?: boolean } = {}): Promise<ServiceResponse> {
+  async request(
+    method: string,
+    path: string,
+    request: ServiceRequest = {},
+    options: { idempotent?: boolean } = {},
+  ): Promise<ServiceResponse> {
     let unread: ServiceResponse | undefined
     try {
-      return await retryWithBackoff(async () => {
-        await unread?.discard()
-        unread = undefined
-        const response = await this.breaker.execute(() => this.client.request(method, path, request))
-        if (response.status < 500) return response
-        unread = response
-        throw new ServerErrorAnswer(response)
-      }, { ...this.retry, maxAttempts: options.idempotent ? this.retry.maxAttempts : 1, isRetryable: isTransient })
+      return await retryWithBackoff(
+        async () => {
+          await unread?.discard()
+          unread = undefined
+          const response = await this.breaker.execute(() => this.client.request(method, path, request))
+          if (response.status < 500) return response
+          unread = response
+          throw new ServerErrorAnswer(response)
+        },
+        { ...this.retry, maxAttempts: options.idempotent ? this.retry.maxAttempts : 1, isRetryable: isTransient },
+      )
     } catch (error) {
       if (error instanceof ServerErrorAnswer) return error.response
       throw error

@@ -16,7 +16,10 @@ export interface DatabasePluginConfig {
  * (`songDatabase`, `authDatabase`: decorator types are global across the
  * test type-check). The service declares the decorator's type itself.
  */
-export function databasePlugin<T extends PrismaClientLike & RawQueryable>(PrismaClient: new (options: PrismaClientFactoryOptions) => T, decorator: string) {
+export function databasePlugin<T extends PrismaClientLike & RawQueryable>(
+  PrismaClient: new (options: PrismaClientFactoryOptions) => T,
+  decorator: string,
+) {
   return fp<{ config: DatabasePluginConfig }>(
     async (app: FastifyInstance, { config }) => {
       const prisma = await connectDatabase(app, {

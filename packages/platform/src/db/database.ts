@@ -16,7 +16,10 @@ export interface DatabaseOptions<T> {
  * together), open the Prisma client, report it in /health/ready, close it on
  * shutdown.
  */
-export async function connectDatabase<T extends PrismaClientLike & RawQueryable>(app: FastifyInstance, options: DatabaseOptions<T>): Promise<T> {
+export async function connectDatabase<T extends PrismaClientLike & RawQueryable>(
+  app: FastifyInstance,
+  options: DatabaseOptions<T>,
+): Promise<T> {
   const logger = app.log
   const { applied } = await applyMigrations({
     connectionString: options.connectionString,

@@ -60,7 +60,10 @@ function matchesChecksum(file: MigrationFile, recorded: string): boolean {
 /** Reads `<dir>/<name>/migration.sql` for every subfolder, in name (= timestamp) order, as Prisma does. */
 export async function readMigrations(migrationsDir: string): Promise<MigrationFile[]> {
   const entries = await readdir(migrationsDir, { withFileTypes: true })
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(path.join(migrationsDir, name, 'migration.sql'), 'utf8')

@@ -65,7 +65,8 @@ export function parseEvent(value: Buffer | string | null, expectedType?: Topic):
   if (typeof candidate.eventId !== 'string' || !UUID.test(candidate.eventId)) throw new InvalidEventError('eventId is not a UUID')
   if (!Object.values(TOPICS).includes(candidate.type as Topic)) throw new InvalidEventError(`unknown event type ${String(candidate.type)}`)
   if (expectedType && candidate.type !== expectedType) throw new InvalidEventError(`expected ${expectedType}, got ${candidate.type}`)
-  if (!Number.isInteger(candidate.resourceId) || (candidate.resourceId ?? 0) < 1) throw new InvalidEventError('resourceId is not a positive integer')
+  if (!Number.isInteger(candidate.resourceId) || (candidate.resourceId ?? 0) < 1)
+    throw new InvalidEventError('resourceId is not a positive integer')
   if (candidate.type === TOPICS.resourceProcessed) {
     const processed = candidate as Partial<ResourceProcessed>
     if (processed.status !== 'OK' && processed.status !== 'FAILED') throw new InvalidEventError('status must be OK or FAILED')

@@ -11,7 +11,10 @@ export class TrustedProxies {
 
   /** Comma-separated addresses and CIDR ranges, e.g. "127.0.0.1,::1,10.0.0.0/8". Empty: trust nobody. */
   constructor(spec: string) {
-    for (const entry of spec.split(',').map((part) => part.trim()).filter(Boolean)) {
+    for (const entry of spec
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
       const [address = '', prefix] = entry.split('/')
       const family = isIP(address) === 6 ? 'ipv6' : 'ipv4'
       if (isIP(address) === 0) throw new Error(`not an IP address or CIDR range: ${entry}`)

@@ -10,10 +10,8 @@ import { detailsFromValidation } from './validation.js'
 const FASTIFY_CLIENT_ERRORS: Record<string, (error: FastifyError, request: FastifyRequest) => string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: () => 'Malformed JSON in request body',
   FST_ERR_CTP_EMPTY_JSON_BODY: () => 'Request body is empty: a JSON object is required',
-  FST_ERR_CTP_BODY_TOO_LARGE: (_error, request) =>
-    `Request body is too large: the limit is ${request.routeOptions.bodyLimit ?? 0} bytes`,
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: (_error, request) =>
-    `Unsupported content type: ${request.headers['content-type'] ?? '(none)'}`,
+  FST_ERR_CTP_BODY_TOO_LARGE: (_error, request) => `Request body is too large: the limit is ${request.routeOptions.bodyLimit ?? 0} bytes`,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (_error, request) => `Unsupported content type: ${request.headers['content-type'] ?? '(none)'}`,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => 'Content-Length does not match the request body',
 }
 

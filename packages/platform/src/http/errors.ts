@@ -43,8 +43,7 @@ export const httpErrors = {
   notFound: (message: string) => new HttpError(404, message),
   conflict: (message: string) => new HttpError(409, message),
   payloadTooLarge: (message: string) => new HttpError(413, message),
-  rangeNotSatisfiable: (message: string, size: number) =>
-    new HttpError(416, message, { 'content-range': `bytes */${size}` }),
+  rangeNotSatisfiable: (message: string, size: number) => new HttpError(416, message, { 'content-range': `bytes */${size}` }),
   /** A dependency is down and has no fallback; Retry-After tells clients when to come back. */
   serviceUnavailable: (message: string, retryAfterSeconds: number) =>
     new HttpError(503, message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),

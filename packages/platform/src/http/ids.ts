@@ -29,9 +29,7 @@ export function parsePathId(raw: string): number {
  */
 export function parseIdCsv(raw: string): number[] {
   if (raw.length > MAX_CSV_LENGTH) {
-    throw httpErrors.badRequest(
-      `CSV string is too long: received ${raw.length} characters, maximum allowed is ${MAX_CSV_LENGTH}`,
-    )
+    throw httpErrors.badRequest(`CSV string is too long: received ${raw.length} characters, maximum allowed is ${MAX_CSV_LENGTH}`)
   }
   const ids = new Set<number>()
   for (const entry of raw.split(',')) {

@@ -25,10 +25,7 @@ interface ObjectSchemaLike {
  * Returns undefined when the errors are not about named fields (say the body
  * is an array), so the caller falls back to a simple message.
  */
-export function detailsFromValidation(
-  errors: FastifySchemaValidationError[],
-  schema: unknown,
-): Record<string, string> | undefined {
+export function detailsFromValidation(errors: FastifySchemaValidationError[], schema: unknown): Record<string, string> | undefined {
   const properties = (schema as ObjectSchemaLike | undefined)?.properties ?? {}
   const details: Record<string, string> = {}
   for (const error of errors) {

@@ -26,7 +26,10 @@ export const DEFAULT_KAFKA_RETRY: RetryOptions = { initialRetryTime: 300, maxRet
 
 /** "a:9092, b:9092" -> ["a:9092", "b:9092"] (the KAFKA_BROKERS env var format). */
 export function parseBrokers(value: string): string[] {
-  return value.split(',').map((broker) => broker.trim()).filter((broker) => broker !== '')
+  return value
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter((broker) => broker !== '')
 }
 
 function kafkaLogLevelFor(logger: Logger): logLevel {
@@ -46,19 +49,28 @@ function kafkaLogLevelFor(logger: Logger): logLevel {
 /** A kafkajs Kafka whose logs go to the given pino logger. */
 export function createKafka(config: KafkaClientConfig, logger: Logger): Kafka {
   const kafkaLogger = logger.child({ component: 'kafkajs', clientId: config.clientId })
-  const logCreator = () => ({ namespace, level, log }: LogEntry): void => {
-    // Drop what pino or the child bindings already carry.
-    const { message, timestamp: _timestamp, logger: _logger, clientId: _clientId, ...fields } = log
-    const bindings = { namespace, ...fields }
-    // kafkajs logs every error response at ERROR although it retries them
-    // (e.g. "group coordinator is not available" while a broker starts); the
-    // caller sees the real failure if the retries run out.
-    const isRetriedResponse = namespace === 'Connection' && message.startsWith('Response ')
-    const pinoLevel = level === logLevel.ERROR ? (isRetriedResponse ? 'warn' : 'error')
-      : level === logLevel.WARN ? 'warn'
-        : level === logLevel.INFO ? 'info' : 'debug'
-    kafkaLogger[pinoLevel](bindings, message)
-  }
+  const logCreator =
+    () =>
+    ({ namespace, level, log }: LogEntry): void => {
+      // Drop what pino or the child bindings already carry.
+      const { message, timestamp: _timestamp, logger: _logger, clientId: _clientId, ...fields } = log
+      const bindings = { namespace, ...fields }
+      // kafkajs logs every error response at ERROR although it retries them
+      // (e.g. "group coordinator is not available" while a broker starts); the
+      // caller sees the real failure if the retries run out.
+      const isRetriedResponse = namespace === 'Connection' && message.startsWith('Response ')
+      const pinoLevel =
+        level === logLevel.ERROR
+          ? isRetriedResponse
+            ? 'warn'
+            : 'error'
+          : level === logLevel.WARN
+            ? 'warn'
+            : level === logLevel.INFO
+              ? 'info'
+              : 'debug'
+      kafkaLogger[pinoLevel](bindings, message)
+    }
   return new Kafka({
     clientId: config.clientId,
     brokers: config.brokers,
@@ -66,7 +78,7 @@ export function createKafka(config: KafkaClientConfig, logger: Logger): Kafka {
     requestTimeout: config.requestTimeoutMs ?? 30_000,
     retry: config.retry ?? DEFAULT_KAFKA_RETRY,
     logLevel: kafkaLogLevelFor(logger),
-    logCreator
+    logCreator,
   })
 }
 
@@ -93,7 +105,7 @@ export async function ensureTopics(kafka: Kafka, topics: { topic: string; numPar
     // kafkajs resolves false (not throws) when another client created them meanwhile.
     const created = await admin.createTopics({
       topics: missing.map(({ topic, numPartitions }) => ({ topic, numPartitions: numPartitions ?? 3 })),
-      waitForLeaders: true
+      waitForLeaders: true,
     })
     logger.info({ topics: missing.map(({ topic }) => topic), created }, 'ensured Kafka topics')
   } finally {

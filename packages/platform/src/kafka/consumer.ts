@@ -8,7 +8,14 @@ import { startGroupConsumer, type GroupConsumer } from './group-consumer.js'
 import { consumerMetrics } from './consumer-metrics.js'
 import type { Registry } from 'prom-client'
 import {
-  deadLetterRecord, originalHeaders, readRetryState, reasonOf, retryRecord, waitUntil, type RetrySettings, type SourceMessage,
+  deadLetterRecord,
+  originalHeaders,
+  readRetryState,
+  reasonOf,
+  retryRecord,
+  waitUntil,
+  type RetrySettings,
+  type SourceMessage,
 } from './redelivery.js'
 
 export interface MessageContext {
@@ -84,7 +91,10 @@ export function startEventConsumer(options: EventConsumerOptions): RunningConsum
 
   const toDeadLetters = async (message: SourceMessage, context: MessageContext, reason: string) => {
     const attempts = context.attempt + 1
-    await publisher.sendRaw(deadLetterTopic(context.topic), deadLetterRecord(message, { sourceTopic: context.topic, groupId, attempts, reason }))
+    await publisher.sendRaw(
+      deadLetterTopic(context.topic),
+      deadLetterRecord(message, { sourceTopic: context.topic, groupId, attempts, reason }),
+    )
     metrics?.deadLetter(context.topic)
     logger.error({ topic: context.topic, key: message.key, attempts, reason }, 'message sent to the dead-letter topic')
   }
@@ -132,23 +142,31 @@ export function startEventConsumer(options: EventConsumerOptions): RunningConsum
     },
   })
 
-  const retrying: GroupConsumer | undefined = retry && startGroupConsumer({
-    kafka: options.kafka,
-    groupId: `${groupId}.retry`,
-    topics: retryTopics,
-    ensure: [...retryTopics, ...deadLetterTopics],
-    logger: logger.child({ consumer: 'retry' }),
-    partitionsConcurrently,
-    eachMessage: async ({ topic, partition, message, heartbeat }: EachMessagePayload) => {
-      const source = sourceOf(message)
-      const state = readRetryState(source.headers, topic)
-      // Another group's failure on a retry topic shared by name: not ours to redo.
-      if (state.groupId !== undefined && state.groupId !== groupId) return
-      // One partition waits at a time; a message behind a later not-before waits with it.
-      await waitUntil(state.notBefore, heartbeat, stopping.signal)
-      await work(message.value, source, { topic: state.sourceTopic, partition, offset: message.offset, headers: originalHeaders(source.headers), attempt: state.attempt })
-    },
-  })
+  const retrying: GroupConsumer | undefined =
+    retry &&
+    startGroupConsumer({
+      kafka: options.kafka,
+      groupId: `${groupId}.retry`,
+      topics: retryTopics,
+      ensure: [...retryTopics, ...deadLetterTopics],
+      logger: logger.child({ consumer: 'retry' }),
+      partitionsConcurrently,
+      eachMessage: async ({ topic, partition, message, heartbeat }: EachMessagePayload) => {
+        const source = sourceOf(message)
+        const state = readRetryState(source.headers, topic)
+        // Another group's failure on a retry topic shared by name: not ours to redo.
+        if (state.groupId !== undefined && state.groupId !== groupId) return
+        // One partition waits at a time; a message behind a later not-before waits with it.
+        await waitUntil(state.notBefore, heartbeat, stopping.signal)
+        await work(message.value, source, {
+          topic: state.sourceTopic,
+          partition,
+          offset: message.offset,
+          headers: originalHeaders(source.headers),
+          attempt: state.attempt,
+        })
+      },
+    })
   const consumers = retrying ? [main, retrying] : [main]
 
   return {

@@ -46,26 +46,32 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
       const idle = setTimeout(resolve, options.idleMs ?? 10_000).unref()
       // Joining a new group takes seconds: the idle clock starts when it has partitions.
       consumer.on(consumer.events.GROUP_JOIN, () => idle.refresh())
-      consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          const end = ends.get(partition)
-          const offset = Number(message.offset)
-          if (end === undefined || offset >= end) return
-          const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]))
-          const source = headers[DLQ_HEADERS.sourceTopic] ?? topic.replace(/\.dlq$/, '')
-          await publisher.sendRaw(source, { key: message.key?.toString() ?? null, value: message.value?.toString() ?? '', headers: originalHeaders(headers) })
-          await consumer.commitOffsets([{ topic, partition, offset: String(offset + 1) }])
-          result.replayed++
-          result.bySource[source] = (result.bySource[source] ?? 0) + 1
-          if (offset + 1 >= end) ends.delete(partition)
-          idle.refresh()
-          if (ends.size === 0) {
-            clearTimeout(idle)
-            resolve()
-          }
-        },
-      }).catch(reject)
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const end = ends.get(partition)
+            const offset = Number(message.offset)
+            if (end === undefined || offset >= end) return
+            const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]))
+            const source = headers[DLQ_HEADERS.sourceTopic] ?? topic.replace(/\.dlq$/, '')
+            await publisher.sendRaw(source, {
+              key: message.key?.toString() ?? null,
+              value: message.value?.toString() ?? '',
+              headers: originalHeaders(headers),
+            })
+            await consumer.commitOffsets([{ topic, partition, offset: String(offset + 1) }])
+            result.replayed++
+            result.bySource[source] = (result.bySource[source] ?? 0) + 1
+            if (offset + 1 >= end) ends.delete(partition)
+            idle.refresh()
+            if (ends.size === 0) {
+              clearTimeout(idle)
+              resolve()
+            }
+          },
+        })
+        .catch(reject)
     })
     if (ends.size > 0) logger.warn({ topic, partitions: [...ends.keys()] }, 'some partitions did not reach their end; run the replay again')
   } finally {

@@ -55,7 +55,12 @@ export function startGroupConsumer(options: GroupConsumerOptions): GroupConsumer
       logger.warn({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed')
     })
     try {
-      if (options.ensure?.length) await ensureTopics(kafka, options.ensure.map((topic) => ({ topic })), logger)
+      if (options.ensure?.length)
+        await ensureTopics(
+          kafka,
+          options.ensure.map((topic) => ({ topic })),
+          logger,
+        )
       await candidate.connect()
       // A new group starts from the beginning: events published before it
       // first joined are still work to do.

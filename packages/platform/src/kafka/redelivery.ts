@@ -72,7 +72,10 @@ export function retryRecord(
   }
 }
 
-export function deadLetterRecord(message: SourceMessage, dead: { sourceTopic: string; groupId?: string; attempts: number; reason: string }): RawRecord {
+export function deadLetterRecord(
+  message: SourceMessage,
+  dead: { sourceTopic: string; groupId?: string; attempts: number; reason: string },
+): RawRecord {
   return {
     key: message.key,
     value: message.value,

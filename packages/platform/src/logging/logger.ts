@@ -41,4 +41,3 @@ export function loggerOptions(config: LoggerConfig): LoggerOptions {
 export function createLogger(config: LoggerConfig): PinoLogger {
   return pino(loggerOptions(config))
 }
-

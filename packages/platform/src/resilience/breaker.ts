@@ -79,7 +79,14 @@ export class Breaker {
       clock: options.clock,
       onStateChange: (change: StateChange) => {
         this.metrics.recordTransition(name, change.from, change.to)
-        const fields = { breaker: name, from: change.from, to: change.to, failureRate: change.failureRate, slowCallRate: change.slowCallRate, bufferedCalls: change.bufferedCalls }
+        const fields = {
+          breaker: name,
+          from: change.from,
+          to: change.to,
+          failureRate: change.failureRate,
+          slowCallRate: change.slowCallRate,
+          bufferedCalls: change.bufferedCalls,
+        }
         const message = `circuit breaker ${name}: ${change.from} → ${change.to}`
         if (change.to === 'open') logger.warn(fields, message)
         else logger.info(fields, message)

@@ -13,9 +13,11 @@ export class CircuitOpenError extends Error {
     // trace, as Resilience4j does for CallNotPermittedException.
     const stackTraceLimit = Error.stackTraceLimit
     Error.stackTraceLimit = 0
-    super(state === 'open'
-      ? `circuit breaker ${breaker} is open; calls resume in ${Math.ceil(remainingMs)} ms`
-      : `circuit breaker ${breaker} is half-open and all its trial calls are in flight`)
+    super(
+      state === 'open'
+        ? `circuit breaker ${breaker} is open; calls resume in ${Math.ceil(remainingMs)} ms`
+        : `circuit breaker ${breaker} is half-open and all its trial calls are in flight`,
+    )
     Error.stackTraceLimit = stackTraceLimit
     this.breaker = breaker
     this.state = state

@@ -56,8 +56,18 @@ export class BreakerMetrics {
         }
       },
     })
-    this.failureRate = this.rateGauge(registers, 'circuitbreaker_failure_rate', 'Failure rate of the breaker window in percent (-1: fewer calls than the minimum)', (m) => m.failureRate)
-    this.slowCallRate = this.rateGauge(registers, 'circuitbreaker_slow_call_rate', 'Slow-call rate of the breaker window in percent (-1: fewer calls than the minimum)', (m) => m.slowCallRate)
+    this.failureRate = this.rateGauge(
+      registers,
+      'circuitbreaker_failure_rate',
+      'Failure rate of the breaker window in percent (-1: fewer calls than the minimum)',
+      (m) => m.failureRate,
+    )
+    this.slowCallRate = this.rateGauge(
+      registers,
+      'circuitbreaker_slow_call_rate',
+      'Slow-call rate of the breaker window in percent (-1: fewer calls than the minimum)',
+      (m) => m.slowCallRate,
+    )
     this.bufferedCalls = this.rateGauge(registers, 'circuitbreaker_buffered_calls', 'Calls in the breaker window', (m) => m.bufferedCalls)
     this.calls = new Counter({
       name: 'circuitbreaker_calls_total',
@@ -66,10 +76,24 @@ export class BreakerMetrics {
       registers,
       collect: () => this.exportIncrements(),
     })
-    this.durations = new BucketHistogram('circuitbreaker_call_duration_seconds', 'Duration of calls through the breaker in seconds, by kind', () => this.exportIncrements())
+    this.durations = new BucketHistogram(
+      'circuitbreaker_call_duration_seconds',
+      'Duration of calls through the breaker in seconds, by kind',
+      () => this.exportIncrements(),
+    )
     this.durations.register(registry)
-    this.transitions = new Counter({ name: 'circuitbreaker_transitions_total', help: 'Breaker state transitions', labelNames: ['name', 'from', 'to'], registers })
-    this.fallbacks = new Counter({ name: 'circuitbreaker_fallback_calls_total', help: 'Answers served by a fallback, by source: cache, stub', labelNames: ['name', 'source'], registers })
+    this.transitions = new Counter({
+      name: 'circuitbreaker_transitions_total',
+      help: 'Breaker state transitions',
+      labelNames: ['name', 'from', 'to'],
+      registers,
+    })
+    this.fallbacks = new Counter({
+      name: 'circuitbreaker_fallback_calls_total',
+      help: 'Answers served by a fallback, by source: cache, stub',
+      labelNames: ['name', 'source'],
+      registers,
+    })
   }
 
   /** Starts exporting a breaker; the name must be unique in this registry. */

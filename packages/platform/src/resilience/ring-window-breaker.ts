@@ -62,10 +62,29 @@ export class RingWindowBreaker extends Module {
 
   constructor(options: RingWindowBreakerOptions = {}) {
     super(options)
-    const { windowType, windowSize, minimumCalls, failureRateThreshold, slowCallDurationMs, slowCallRateThreshold, openDurationMs, halfOpenCalls } = { ...DEFAULT_BREAKER_SETTINGS, ...definedOnly(options) }
-    this.settings = { windowType, windowSize, minimumCalls, failureRateThreshold, slowCallDurationMs, slowCallRateThreshold, openDurationMs, halfOpenCalls }
+    const {
+      windowType,
+      windowSize,
+      minimumCalls,
+      failureRateThreshold,
+      slowCallDurationMs,
+      slowCallRateThreshold,
+      openDurationMs,
+      halfOpenCalls,
+    } = { ...DEFAULT_BREAKER_SETTINGS, ...definedOnly(options) }
+    this.settings = {
+      windowType,
+      windowSize,
+      minimumCalls,
+      failureRateThreshold,
+      slowCallDurationMs,
+      slowCallRateThreshold,
+      openDurationMs,
+      halfOpenCalls,
+    }
     for (const [key, value] of Object.entries(this.settings)) {
-      if (key !== 'windowType' && !(Number.isFinite(value) && (value as number) > 0)) throw new RangeError(`${key} must be a positive number, got ${String(value)}`)
+      if (key !== 'windowType' && !(Number.isFinite(value) && (value as number) > 0))
+        throw new RangeError(`${key} must be a positive number, got ${String(value)}`)
     }
     this.classifier = options.classifier ?? defaultClassifier
     this.clock = options.clock ?? monotonicClock
@@ -200,7 +219,11 @@ export class RingWindowBreaker extends Module {
   /** rate >= threshold, in integers: failed * 100 >= threshold * total. */
   private exceedsThresholds(window: OutcomeWindow, minimum: number): boolean {
     const total = window.total
-    return total >= minimum && (window.failed * 100 >= this.settings.failureRateThreshold * total || window.slow * 100 >= this.settings.slowCallRateThreshold * total)
+    return (
+      total >= minimum &&
+      (window.failed * 100 >= this.settings.failureRateThreshold * total ||
+        window.slow * 100 >= this.settings.slowCallRateThreshold * total)
+    )
   }
 
   private rate(of: 'failed' | 'slow'): number {
@@ -213,7 +236,13 @@ export class RingWindowBreaker extends Module {
   private transition(to: CircuitState): void {
     const from = this.state
     if (from === to) return
-    const change: StateChange = { from, to, failureRate: this.failureRate, slowCallRate: this.slowCallRate, bufferedCalls: this.bufferedCalls }
+    const change: StateChange = {
+      from,
+      to,
+      failureRate: this.failureRate,
+      slowCallRate: this.slowCallRate,
+      bufferedCalls: this.bufferedCalls,
+    }
     this.state = to
     this.epoch++
     clearTimeout(this.openTimer)

@@ -38,7 +38,10 @@ export const MAX_TIME_WINDOW_SECONDS = 3_600
 
 /** `storage-service` → `BREAKER_STORAGE_SERVICE_`. */
 export function breakerEnvPrefix(name: string): string {
-  return `BREAKER_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '')}_`
+  return `BREAKER_${name
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')}_`
 }
 
 /**
@@ -52,17 +55,20 @@ export function breakerSettingsFromEnv(
 ): BreakerSettings {
   const d: BreakerSettings = { ...DEFAULT_BREAKER_SETTINGS, ...options.defaults }
   const p = breakerEnvPrefix(name)
-  const config = loadConfig({
-    [`${p}WINDOW_TYPE`]: env.oneOf(['count', 'time'] as const, d.windowType),
-    [`${p}WINDOW_SIZE`]: env.integer({ default: d.windowSize, min: 1, max: MAX_COUNT_WINDOW }),
-    [`${p}MINIMUM_CALLS`]: env.integer({ default: d.minimumCalls, min: 1, max: MAX_COUNT_WINDOW }),
-    [`${p}FAILURE_RATE`]: env.integer({ default: d.failureRateThreshold, min: 1, max: 100 }),
-    [`${p}SLOW_CALL_MS`]: env.integer({ default: d.slowCallDurationMs, min: 1, max: 600_000 }),
-    [`${p}SLOW_CALL_RATE`]: env.integer({ default: d.slowCallRateThreshold, min: 1, max: 100 }),
-    [`${p}OPEN_MS`]: env.integer({ default: d.openDurationMs, min: 1, max: 3_600_000 }),
-    [`${p}HALF_OPEN_CALLS`]: env.integer({ default: d.halfOpenCalls, min: 1, max: 1_000 }),
-    [`${p}TIMEOUT_MS`]: env.integer({ default: d.timeoutMs, min: 0, max: 600_000 }),
-  }, options.env)
+  const config = loadConfig(
+    {
+      [`${p}WINDOW_TYPE`]: env.oneOf(['count', 'time'] as const, d.windowType),
+      [`${p}WINDOW_SIZE`]: env.integer({ default: d.windowSize, min: 1, max: MAX_COUNT_WINDOW }),
+      [`${p}MINIMUM_CALLS`]: env.integer({ default: d.minimumCalls, min: 1, max: MAX_COUNT_WINDOW }),
+      [`${p}FAILURE_RATE`]: env.integer({ default: d.failureRateThreshold, min: 1, max: 100 }),
+      [`${p}SLOW_CALL_MS`]: env.integer({ default: d.slowCallDurationMs, min: 1, max: 600_000 }),
+      [`${p}SLOW_CALL_RATE`]: env.integer({ default: d.slowCallRateThreshold, min: 1, max: 100 }),
+      [`${p}OPEN_MS`]: env.integer({ default: d.openDurationMs, min: 1, max: 3_600_000 }),
+      [`${p}HALF_OPEN_CALLS`]: env.integer({ default: d.halfOpenCalls, min: 1, max: 1_000 }),
+      [`${p}TIMEOUT_MS`]: env.integer({ default: d.timeoutMs, min: 0, max: 600_000 }),
+    },
+    options.env,
+  )
   const settings: BreakerSettings = {
     windowType: config[`${p}WINDOW_TYPE`] as BreakerSettings['windowType'],
     windowSize: config[`${p}WINDOW_SIZE`] as number,
@@ -75,7 +81,9 @@ export function breakerSettingsFromEnv(
     timeoutMs: config[`${p}TIMEOUT_MS`] as number,
   }
   if (settings.windowType === 'time' && settings.windowSize > MAX_TIME_WINDOW_SECONDS) {
-    throw new ConfigError([`${p}WINDOW_SIZE: must be an integer from 1 to ${MAX_TIME_WINDOW_SECONDS} (seconds) for a time window, got ${settings.windowSize}`])
+    throw new ConfigError([
+      `${p}WINDOW_SIZE: must be an integer from 1 to ${MAX_TIME_WINDOW_SECONDS} (seconds) for a time window, got ${settings.windowSize}`,
+    ])
   }
   return settings
 }

@@ -1,26 +1,20 @@
-import {
-  CreateBucketCommand,
-  HeadBucketCommand,
-  ListBucketsCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
-import type { Logger } from '../logging/logger.js';
+import { CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3'
+import type { Logger } from '../logging/logger.js'
 
 export interface S3ClientConfig {
   /** Unset means real AWS; set for LocalStack or the embedded server. */
-  endpoint?: string;
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
+  endpoint?: string
+  region: string
+  accessKeyId: string
+  secretAccessKey: string
   /** Required by S3-compatible servers reached by IP (no virtual-host buckets). */
-  forcePathStyle: boolean;
+  forcePathStyle: boolean
   /** Per-request socket timeout; connection timeout is derived from it. Default 30 s. */
-  requestTimeoutMs?: number;
+  requestTimeoutMs?: number
 }
 
 export function createS3Client(config: S3ClientConfig): S3Client {
-  const requestTimeout = config.requestTimeoutMs ?? 30_000;
+  const requestTimeout = config.requestTimeoutMs ?? 30_000
   return new S3Client({
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     region: config.region,
@@ -36,45 +30,45 @@ export function createS3Client(config: S3ClientConfig): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
-  });
+  })
 }
 
 function errorName(err: unknown): string {
-  return err instanceof S3ServiceException ? err.name : err instanceof Error ? err.name : String(err);
+  return err instanceof S3ServiceException ? err.name : err instanceof Error ? err.name : String(err)
 }
 
 /** Creates the bucket unless it exists; safe to call from every replica at start. */
 export async function ensureBucket(s3: S3Client, bucket: string, logger: Logger): Promise<void> {
   try {
-    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-    logger.debug({ bucket }, 'bucket exists');
-    return;
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }))
+    logger.debug({ bucket }, 'bucket exists')
+    return
   } catch (err) {
-    const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
-    if (status !== 404 && errorName(err) !== 'NotFound' && errorName(err) !== 'NoSuchBucket') throw err;
+    const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined
+    if (status !== 404 && errorName(err) !== 'NotFound' && errorName(err) !== 'NoSuchBucket') throw err
   }
   try {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    logger.info({ bucket }, 'bucket created');
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }))
+    logger.info({ bucket }, 'bucket created')
   } catch (err) {
     // Another replica won the race: the bucket is ours either way.
     if (errorName(err) === 'BucketAlreadyOwnedByYou') {
-      logger.debug({ bucket }, 'bucket created concurrently');
-      return;
+      logger.debug({ bucket }, 'bucket created concurrently')
+      return
     }
     // s3rver answers BucketAlreadyExists even to its owner; on AWS it means someone
     // else's bucket. HeadBucket tells the two apart (403 for a foreign bucket).
     if (errorName(err) === 'BucketAlreadyExists') {
-      await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-      logger.debug({ bucket }, 'bucket created concurrently');
-      return;
+      await s3.send(new HeadBucketCommand({ Bucket: bucket }))
+      logger.debug({ bucket }, 'bucket created concurrently')
+      return
     }
-    throw err;
+    throw err
   }
 }
 
 /** Readiness probe: any authenticated answer from the endpoint means S3 is reachable. */
 export async function pingS3(s3: S3Client, bucket?: string): Promise<void> {
-  if (bucket) await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-  else await s3.send(new ListBucketsCommand({}));
+  if (bucket) await s3.send(new HeadBucketCommand({ Bucket: bucket }))
+  else await s3.send(new ListBucketsCommand({}))
 }

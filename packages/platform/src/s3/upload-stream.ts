@@ -46,7 +46,9 @@ export async function uploadStream(s3: S3Client, options: UploadStreamOptions): 
       uploadId = created.UploadId
     }
     const PartNumber = parts.length + 1
-    const { ETag } = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: data, ContentLength: data.length }))
+    const { ETag } = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: data, ContentLength: data.length }),
+    )
     parts.push({ ETag, PartNumber })
   }
 

@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import type { Logger } from '../logging/logger.js';
-import { servePglite } from './pglite-server.js';
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import type { Logger } from '../logging/logger.js'
+import { servePglite } from './pglite-server.js'
 
 export interface TestDatabase {
   /** postgres:// URL of a fresh, empty database. */
-  url: string;
-  stop(): Promise<void>;
+  url: string
+  stop(): Promise<void>
 }
 
 /**
@@ -15,46 +15,46 @@ export interface TestDatabase {
  * in-memory PGlite behind a wire-protocol server on an ephemeral port.
  */
 export async function startTestDatabase(options: { logger?: Logger } = {}): Promise<TestDatabase> {
-  const serverUrl = process.env.TEST_POSTGRES_URL;
-  return serverUrl ? createOnServer(serverUrl) : startPglite(options.logger);
+  const serverUrl = process.env.TEST_POSTGRES_URL
+  return serverUrl ? createOnServer(serverUrl) : startPglite(options.logger)
 }
 
 async function createOnServer(serverUrl: string): Promise<TestDatabase> {
-  const name = `test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
+  const name = `test_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`)
   } finally {
-    await admin.end();
+    await admin.end()
   }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
   return {
     url: url.toString(),
     async stop() {
-      const dropper = new pg.Client({ connectionString: serverUrl });
-      await dropper.connect();
+      const dropper = new pg.Client({ connectionString: serverUrl })
+      await dropper.connect()
       try {
         // FORCE (PostgreSQL 13+) disconnects pools a test forgot to close.
-        await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
       } finally {
-        await dropper.end();
+        await dropper.end()
       }
     },
-  };
+  }
 }
 
 async function startPglite(logger: Logger | undefined): Promise<TestDatabase> {
   // Loaded lazily: a test run against a real server never pays for the WASM start.
-  const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create();
-  const server = await servePglite({ db, maxConnections: 64, ...(logger ? { logger } : {}) });
+  const { PGlite } = await import('@electric-sql/pglite')
+  const db = await PGlite.create()
+  const server = await servePglite({ db, maxConnections: 64, ...(logger ? { logger } : {}) })
   return {
     url: `postgres://postgres@127.0.0.1:${server.port}/postgres`,
     async stop() {
-      await server.stop();
-      await db.close();
+      await server.stop()
+      await db.close()
     },
-  };
+  }
 }

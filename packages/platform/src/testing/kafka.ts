@@ -18,7 +18,9 @@ export type Teardown = (fn: () => unknown) => void
 export function kafkaBrokers(): string {
   const brokers = process.env.KAFKA_BROKERS
   if (!brokers) {
-    throw new Error('KAFKA_BROKERS is not set: run these tests with a Kafka broker, e.g. `npm test` or `node packages/local-stack/dist/test-env.js -- tap <file>`')
+    throw new Error(
+      'KAFKA_BROKERS is not set: run these tests with a Kafka broker, e.g. `npm test` or `node packages/local-stack/dist/test-env.js -- tap <file>`',
+    )
   }
   return brokers
 }
@@ -56,7 +58,11 @@ export async function collectEvents(topics: string[], teardown: Teardown): Promi
   const consumer: Consumer = kafka.consumer({ groupId: `test-${randomBytes(6).toString('hex')}` })
   const received: ReceivedMessage[] = []
   // Subscribing to a topic nobody has written to yet fails.
-  await ensureTopics(kafka, topics.map((topic) => ({ topic })), silent)
+  await ensureTopics(
+    kafka,
+    topics.map((topic) => ({ topic })),
+    silent,
+  )
   await consumer.connect()
   teardown(() => consumer.disconnect())
   await consumer.subscribe({ topics, fromBeginning: true })
@@ -71,7 +77,10 @@ export async function collectEvents(topics: string[], teardown: Teardown): Promi
 
 /** A publisher for the test's own events; closed at teardown. */
 export function publisherFor(teardown: Teardown, brokers = kafkaBrokers()): EventPublisher {
-  const kafka = createKafka({ brokers: brokers.split(','), clientId: 'test-publisher', retry: { retries: 1, initialRetryTime: 100 } }, silent)
+  const kafka = createKafka(
+    { brokers: brokers.split(','), clientId: 'test-publisher', retry: { retries: 1, initialRetryTime: 100 } },
+    silent,
+  )
   const publisher = new EventPublisher(kafka, 'test')
   teardown(() => publisher.close())
   return publisher

@@ -59,10 +59,7 @@ export function truncatedMp3(options: Mp3Options = {}, audioBytes = 100): Buffer
 
 /** A valid 1x1 PNG image. */
 export function pngBytes(): Buffer {
-  return Buffer.from(
-    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
-    'base64',
-  )
+  return Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64')
 }
 
 /** A valid WAV file (16-bit mono PCM, 8 kHz): audio, but not MP3. */
@@ -120,7 +117,9 @@ function encodedBlock(seed: number, sampleRate: number, kbps: number): EncodedBl
     }
     const encoder = new Mp3Encoder(1, sampleRate, kbps)
     // lamejs really returns Int8Arrays (its typings say Uint8Array): view their bytes.
-    const encoded = Buffer.concat([encoder.encodeBuffer(pcm), encoder.flush()].map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength)))
+    const encoded = Buffer.concat(
+      [encoder.encodeBuffer(pcm), encoder.flush()].map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength)),
+    )
     block = splitFrames(encoded)
     blocks.set(key, block)
   }

@@ -74,7 +74,11 @@ export class Accounts {
    * The first admin, from configuration. Returns the password when it was
    * generated here (to be shown once); nothing when an admin exists already.
    */
-  async ensureAdmin(options: { username: string; password?: string; generate: () => string }): Promise<{ created: boolean; generatedPassword?: string }> {
+  async ensureAdmin(options: {
+    username: string
+    password?: string
+    generate: () => string
+  }): Promise<{ created: boolean; generatedPassword?: string }> {
     if (await this.users.hasAdmin()) return { created: false }
     const password = options.password ?? options.generate()
     try {

@@ -47,7 +47,10 @@ export class KeySealer {
   open(stored: string): KeyObject {
     if (!stored.startsWith(SEALED_PREFIX)) return createPrivateKey(stored)
     if (!this.key) throw new Error('a signing key is encrypted but SIGNING_KEY_SECRET is not set')
-    const [iv, tag, encrypted] = stored.slice(SEALED_PREFIX.length).split(':').map((part) => Buffer.from(part, 'base64'))
+    const [iv, tag, encrypted] = stored
+      .slice(SEALED_PREFIX.length)
+      .split(':')
+      .map((part) => Buffer.from(part, 'base64'))
     if (!iv || !tag || !encrypted) throw new Error('a stored signing key is malformed')
     const decipher = createDecipheriv('aes-256-gcm', this.key, iv)
     decipher.setAuthTag(tag)

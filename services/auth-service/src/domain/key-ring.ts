@@ -135,7 +135,9 @@ export class KeyRing {
       .filter((key) => key.retiredAt === null && key.privateKey !== null)
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.kid.localeCompare(a.kid))[0]
     if (newest?.kid !== this.active?.kid) {
-      this.active = newest?.privateKey ? { kid: newest.kid, algorithm: newest.algorithm, privateKey: this.sealer.open(newest.privateKey) } : undefined
+      this.active = newest?.privateKey
+        ? { kid: newest.kid, algorithm: newest.algorithm, privateKey: this.sealer.open(newest.privateKey) }
+        : undefined
     }
     this.keys = keys
     this.loadedAt = this.now().getTime()

@@ -27,7 +27,12 @@ export type Registration = Static<typeof Registration>
 /** Login takes any strings: a malformed username is just a bad credential (401), never a hint. */
 export const Credentials = Type.Object(
   {
-    username: Type.String({ maxLength: 256, [INVALID]: 'Username must be a string', [REQUIRED]: 'Username is required', examples: ['alice'] }),
+    username: Type.String({
+      maxLength: 256,
+      [INVALID]: 'Username must be a string',
+      [REQUIRED]: 'Username is required',
+      examples: ['alice'],
+    }),
     password: Type.String({ maxLength: 1024, [INVALID]: 'Password must be a string', [REQUIRED]: 'Password is required' }),
   },
   { additionalProperties: false },

@@ -28,7 +28,10 @@ export interface CatalogEntry<S, R> {
 export async function catalogEntry<S, R>(id: number, sources: CatalogSources<S, R>): Promise<CatalogEntry<S, R>> {
   const [song, resource] = await Promise.all([sources.song(id), sources.resource(id)])
   if (song.kind === 'unavailable' && resource.kind === 'unavailable') {
-    throw httpErrors.serviceUnavailable(`Catalog entry for ID=${id} is unavailable: song and resource services are down`, Math.min(song.retryAfterSeconds, resource.retryAfterSeconds))
+    throw httpErrors.serviceUnavailable(
+      `Catalog entry for ID=${id} is unavailable: song and resource services are down`,
+      Math.min(song.retryAfterSeconds, resource.retryAfterSeconds),
+    )
   }
   if (song.kind === 'absent' && resource.kind === 'absent') throw httpErrors.notFound(`Catalog entry for ID=${id} not found`)
   const degraded: CatalogEntry<S, R>['degraded'] = []

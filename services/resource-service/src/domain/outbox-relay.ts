@@ -79,7 +79,10 @@ export class OutboxRelay {
       const unpublished = new Set(entries.map((entry) => entry.id))
       try {
         for (const batch of byTopicRuns(entries)) {
-          await this.sink.publish(batch.topic, batch.entries.map((entry) => entry.event))
+          await this.sink.publish(
+            batch.topic,
+            batch.entries.map((entry) => entry.event),
+          )
           const ids = batch.entries.map((entry) => entry.id)
           await this.outbox.remove(ids)
           for (const id of ids) unpublished.delete(id)

@@ -1,6 +1,14 @@
 import type { Logger, ResourceProcessed } from '@soundline/platform'
 import type { ResourceRepository } from './resource-repository.js'
-import { fileNameOf, objectKeyIn, sameLocation, type ObjectLocation, type ObjectStore, type Resource, type StorageCatalog } from './resource.js'
+import {
+  fileNameOf,
+  objectKeyIn,
+  sameLocation,
+  type ObjectLocation,
+  type ObjectStore,
+  type Resource,
+  type StorageCatalog,
+} from './resource.js'
 
 export const MISSING_FILE_REASON = 'The uploaded file is missing from the staging storage'
 
@@ -48,7 +56,7 @@ export class ProcessingResults {
     } else {
       await this.resources.recordProcessed(eventId)
     }
-    await this.deleteStagingCopy(await this.resources.findById(resourceId) ?? resource)
+    await this.deleteStagingCopy((await this.resources.findById(resourceId)) ?? resource)
   }
 
   private async fail(resource: Resource, reason: string, eventId: string): Promise<void> {

@@ -37,7 +37,10 @@ export class ResourceLibrary {
     let resource = await this.get(id)
     const request = parseRange(rangeHeader, resource.size)
     if (request.kind === 'unsatisfiable') {
-      throw httpErrors.rangeNotSatisfiable(`Range not satisfiable: ${rangeHeader ?? ''} (the file has ${resource.size} bytes)`, resource.size)
+      throw httpErrors.rangeNotSatisfiable(
+        `Range not satisfiable: ${rangeHeader ?? ''} (the file has ${resource.size} bytes)`,
+        resource.size,
+      )
     }
     const range = request.kind === 'range' ? request.range : undefined
     const answer: FileResponse = { status: range ? 206 : 200, size: resource.size, ...(range ? { range } : {}) }
@@ -69,7 +72,9 @@ export class ResourceLibrary {
     // A move that committed meanwhile put the file somewhere we did not delete.
     for (const location of deleted.flatMap(locationsOf)) {
       if (deletedObjects.some((done) => sameLocation(done, location))) continue
-      await this.objects.delete(location).catch((error: unknown) => this.logger.warn({ err: error, ...location }, 'could not delete a moved object'))
+      await this.objects
+        .delete(location)
+        .catch((error: unknown) => this.logger.warn({ err: error, ...location }, 'could not delete a moved object'))
     }
     const deletedIds = deleted.map((resource) => resource.id).sort((a, b) => a - b)
     if (deletedIds.length > 0) {

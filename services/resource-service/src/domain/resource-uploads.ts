@@ -55,7 +55,12 @@ export class ResourceUploads {
     const file = await this.inspect(upload, undefined, location)
     let saved: Awaited<ReturnType<ResourceRepository['createStaged']>>
     try {
-      saved = await this.resources.createStaged({ ...location, storageId: staging.id, ...file, idempotencyKey: upload.idempotencyKey ?? null })
+      saved = await this.resources.createStaged({
+        ...location,
+        storageId: staging.id,
+        ...file,
+        idempotencyKey: upload.idempotencyKey ?? null,
+      })
     } catch (error) {
       // No row, so no object either: a failed insert must not leave an orphan in staging.
       await this.discard(location)

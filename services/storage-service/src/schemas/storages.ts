@@ -43,7 +43,5 @@ export type Storage = Static<typeof Storage>
 export const StorageList = Type.Array(Storage)
 
 export const StorageQuery = Type.Object({
-  type: Type.Optional(
-    Type.Union([Type.Literal('STAGING'), Type.Literal('PERMANENT')], { [INVALID]: STORAGE_TYPE_MESSAGE }),
-  ),
+  type: Type.Optional(Type.Union([Type.Literal('STAGING'), Type.Literal('PERMANENT')], { [INVALID]: STORAGE_TYPE_MESSAGE })),
 })

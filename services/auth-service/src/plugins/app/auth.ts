@@ -48,7 +48,9 @@ export default fp<{ config: AuthServiceConfig }>(
     app.decorate('authTokens', tokens)
     app.decorate('authKeys', keys)
     const proxies = new TrustedProxies(config.TRUSTED_PROXIES)
-    app.decorate('authClientAddress', (request: FastifyRequest) => proxies.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']))
+    app.decorate('authClientAddress', (request: FastifyRequest) =>
+      proxies.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']),
+    )
   },
   { name: 'auth', dependencies: ['database'] },
 )

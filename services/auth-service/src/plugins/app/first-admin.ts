@@ -23,7 +23,9 @@ export default fp<{ config: AuthServiceConfig }>(
     app.log.warn({ admin: username, generated: result.generatedPassword !== undefined }, 'first admin created')
     if (result.generatedPassword) {
       // Printed, not logged: log pipelines keep lines forever, and this is shown exactly once.
-      console.error(`auth-service: first admin "${username}" created with the generated password ${result.generatedPassword} (shown only now; set ADMIN_PASSWORD to choose it)`)
+      console.error(
+        `auth-service: first admin "${username}" created with the generated password ${result.generatedPassword} (shown only now; set ADMIN_PASSWORD to choose it)`,
+      )
     }
   },
   { name: 'first-admin', dependencies: ['auth'] },

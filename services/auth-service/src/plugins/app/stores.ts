@@ -55,7 +55,10 @@ export function prismaSigningKeyStore(prisma: PrismaClient): SigningKeyStore {
       await prisma.signingKey.create({ data: { ...key, publicJwk: JSON.stringify(key.publicJwk) } })
     },
     async retireOlderThan(before, at) {
-      await prisma.signingKey.updateMany({ where: { retiredAt: null, createdAt: { lt: before } }, data: { retiredAt: at, privateKey: null } })
+      await prisma.signingKey.updateMany({
+        where: { retiredAt: null, createdAt: { lt: before } },
+        data: { retiredAt: at, privateKey: null },
+      })
     },
     async deleteRetiredBefore(before) {
       await prisma.signingKey.deleteMany({ where: { retiredAt: { lt: before } } })

@@ -26,7 +26,8 @@ export default async function authRoutes(app: App): Promise<void> {
   app.post('/login', {
     schema: {
       summary: 'Exchange a username and password for an access token and a refresh token',
-      description: 'Wrong username and wrong password get the same 401. Rate-limited per username and per client address (429 with Retry-After).',
+      description:
+        'Wrong username and wrong password get the same 401. Rate-limited per username and per client address (429 with Retry-After).',
       tags: ['auth'],
       body: Credentials,
       response: { 200: TokenPair, 400: BadRequestBody, 401: ErrorBody, 429: ErrorBody },

@@ -1,4 +1,12 @@
-import { bearerToken, httpErrors, MemoryRateLimiter, tooManyRequests, TrustedProxies, unauthorized, type RateLimiter } from '@soundline/platform'
+import {
+  bearerToken,
+  httpErrors,
+  MemoryRateLimiter,
+  tooManyRequests,
+  TrustedProxies,
+  unauthorized,
+  type RateLimiter,
+} from '@soundline/platform'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { JSONWebKeySet } from 'jose'
@@ -43,7 +51,9 @@ export default fp<{ config: GatewayConfig }>(
       refreshMs: config.JWKS_REFRESH_SECONDS * 1000,
       cooldownMs: config.JWKS_COOLDOWN_SECONDS * 1000,
     })
-    const verifier = new TokenVerifier(jwks, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }, (message) => httpErrors.serviceUnavailable(message, 5))
+    const verifier = new TokenVerifier(jwks, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }, (message) =>
+      httpErrors.serviceUnavailable(message, 5),
+    )
     if (config.AUTH_ENABLED) {
       await jwks.start()
       app.addHook('onClose', async () => jwks.stop())
@@ -64,7 +74,9 @@ export default fp<{ config: GatewayConfig }>(
     const proxies = new TrustedProxies(config.TRUSTED_PROXIES)
 
     async function rateLimit(request: FastifyRequest): Promise<void> {
-      const key = request.gatewayIdentity ? `user:${request.gatewayIdentity.id}` : `addr:${proxies.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'])}`
+      const key = request.gatewayIdentity
+        ? `user:${request.gatewayIdentity.id}`
+        : `addr:${proxies.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'])}`
       let decision
       try {
         decision = await limiter.hit(key)
@@ -73,7 +85,8 @@ export default fp<{ config: GatewayConfig }>(
         request.log.warn({ err: error }, 'rate limiter unavailable')
         return
       }
-      if (!decision.allowed) throw tooManyRequests(`Too many requests: try again in ${decision.retryAfterSeconds} seconds`, decision.retryAfterSeconds)
+      if (!decision.allowed)
+        throw tooManyRequests(`Too many requests: try again in ${decision.retryAfterSeconds} seconds`, decision.retryAfterSeconds)
     }
 
     app.addHook('onRequest', async (request) => {

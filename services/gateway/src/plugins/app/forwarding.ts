@@ -25,7 +25,14 @@ const IDENTITY_HEADER = /^x-user-/
 
 function connectionListed(headers: IncomingHttpHeaders): Set<string> {
   const connection = headers.connection
-  return new Set(typeof connection === 'string' ? connection.toLowerCase().split(',').map((token) => token.trim()) : [])
+  return new Set(
+    typeof connection === 'string'
+      ? connection
+          .toLowerCase()
+          .split(',')
+          .map((token) => token.trim())
+      : [],
+  )
 }
 
 /** What the upstream receives: the client's headers minus hop-by-hop and identity ones, plus ids, trace and identity. */

@@ -122,7 +122,11 @@ export class Proxy {
   }
 
   private sendCached(reply: FastifyReply, hit: CacheHit, state: 'HIT' | 'STALE'): FastifyReply {
-    reply.code(hit.entry.status).header('content-type', hit.entry.contentType).header('x-cache', state).header('age', String(hit.ageSeconds))
+    reply
+      .code(hit.entry.status)
+      .header('content-type', hit.entry.contentType)
+      .header('x-cache', state)
+      .header('age', String(hit.ageSeconds))
     if (state === 'STALE') reply.header('warning', '110 - "Response is Stale"')
     return reply.send(hit.entry.body)
   }

@@ -19,7 +19,12 @@ export default fp<{ config: GatewayConfig }>(
       app.decorate('gatewayRedis', undefined)
       return
     }
-    const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
+    const redis = new Redis(config.REDIS_URL, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 500,
+    })
     redis.on('error', (error: Error) => app.log.warn({ err: error }, 'redis error'))
     try {
       await redis.connect()

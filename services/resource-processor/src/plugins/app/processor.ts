@@ -17,7 +17,11 @@ function processedEvents(publisher: EventPublisher, topic: string): ProcessedEve
 export default fp<{ config: ResourceProcessorConfig }>(
   async (app, { config }) => {
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX)
-    const processor = new ResourceProcessor(app.resourceSource, app.songStore, processedEvents(app.eventPublisher, topics.resourceProcessed))
+    const processor = new ResourceProcessor(
+      app.resourceSource,
+      app.songStore,
+      processedEvents(app.eventPublisher, topics.resourceProcessed),
+    )
     const processed = new Counter({
       name: 'processor_resources_total',
       help: 'Uploaded resources handled, by outcome: ok (song recorded), failed (file cannot give a song), skipped (resource deleted meanwhile)',
@@ -47,7 +51,11 @@ export default fp<{ config: ResourceProcessorConfig }>(
       logger: app.log.child({ component: 'consumer' }),
       // A neighbour that fails (the Song Service down, its breaker open) parks the event on
       // <topic>.retry with growing delays instead of blocking the partition; then <topic>.dlq.
-      retry: { maxAttempts: config.KAFKA_RETRY_MAX_ATTEMPTS, baseDelayMs: config.KAFKA_RETRY_BASE_DELAY_MS, maxDelayMs: config.KAFKA_RETRY_MAX_DELAY_MS },
+      retry: {
+        maxAttempts: config.KAFKA_RETRY_MAX_ATTEMPTS,
+        baseDelayMs: config.KAFKA_RETRY_BASE_DELAY_MS,
+        maxDelayMs: config.KAFKA_RETRY_MAX_DELAY_MS,
+      },
       handle: async (event, context) => {
         const log = app.log.child({ eventId: event.eventId, type: event.type, resourceId: event.resourceId })
         const started = performance.now()

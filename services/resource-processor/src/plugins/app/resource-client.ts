@@ -55,9 +55,16 @@ export default fp<{ config: ResourceProcessorConfig }>(
     // The breaker sees the request until the headers; a body that stalls fails the attempt, not the breaker.
     const breaker = createBreaker({ name: 'resource-service', logger: app.log, registry: app.metrics })
     registerBreakers(app, [breaker])
-    const client = new ServiceClient({ name: 'resource-service', baseUrl: config.RESOURCE_SERVICE_URL, timeoutMs: config.RESOURCE_SERVICE_TIMEOUT_MS })
+    const client = new ServiceClient({
+      name: 'resource-service',
+      baseUrl: config.RESOURCE_SERVICE_URL,
+      timeoutMs: config.RESOURCE_SERVICE_TIMEOUT_MS,
+    })
     // No retry in place: a failed download is retried as a whole from the retry topic (the download is the event's first step).
-    app.decorate('resourceSource', httpResourceSource(new GuardedServiceClient(client, breaker, NO_RETRY), config.RESOURCE_SERVICE_TIMEOUT_MS))
+    app.decorate(
+      'resourceSource',
+      httpResourceSource(new GuardedServiceClient(client, breaker, NO_RETRY), config.RESOURCE_SERVICE_TIMEOUT_MS),
+    )
   },
   { name: 'resource-client' },
 )

@@ -1,4 +1,11 @@
-import { GuardedServiceClient, ServiceClient, createBreaker, registerBreakers, type ServiceCaller, type ValidationErrorBodyShape } from '@soundline/platform'
+import {
+  GuardedServiceClient,
+  ServiceClient,
+  createBreaker,
+  registerBreakers,
+  type ServiceCaller,
+  type ValidationErrorBodyShape,
+} from '@soundline/platform'
 import fp from 'fastify-plugin'
 import type { ResourceProcessorConfig } from '../../config.js'
 import type { SongStore } from '../../domain/resource-processor.js'

@@ -15,7 +15,11 @@ export default fp<{ config: ResourceProcessorConfig; clientId: string }>(
   async (app, { config, clientId }) => {
     const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId }, app.log)
     // Subscribing to a topic that does not exist yet fails: make sure ours do.
-    await ensureTopics(kafka, Object.values(topicNames(config.KAFKA_TOPIC_PREFIX)).map((topic) => ({ topic })), app.log)
+    await ensureTopics(
+      kafka,
+      Object.values(topicNames(config.KAFKA_TOPIC_PREFIX)).map((topic) => ({ topic })),
+      app.log,
+    )
     const publisher = new EventPublisher(kafka, clientId)
     app.decorate('kafka', kafka)
     app.decorate('eventPublisher', publisher)

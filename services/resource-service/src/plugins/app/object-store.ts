@@ -15,14 +15,20 @@ const RETRY_AFTER_SECONDS = 5
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND'])
 
 function isMissing(error: unknown): boolean {
-  return error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 404 || error.name === 'NoSuchKey' || error.name === 'NotFound')
+  return (
+    error instanceof S3ServiceException &&
+    (error.$metadata.httpStatusCode === 404 || error.name === 'NoSuchKey' || error.name === 'NotFound')
+  )
 }
 
 /** S3 down (no answer, or a 5xx) is a 503 for the client; anything else stays as it is. */
 function unavailableOr(error: unknown): unknown {
   const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined
   const code = (error as { code?: string } | null)?.code
-  const down = (status !== undefined && status >= 500) || (code !== undefined && NETWORK_ERRORS.has(code)) || (error as Error | null)?.name === 'TimeoutError'
+  const down =
+    (status !== undefined && status >= 500) ||
+    (code !== undefined && NETWORK_ERRORS.has(code)) ||
+    (error as Error | null)?.name === 'TimeoutError'
   return down ? httpErrors.serviceUnavailable('Object storage is unavailable', RETRY_AFTER_SECONDS) : error
 }
 
@@ -48,11 +54,13 @@ export function s3ObjectStore(s3: S3Client): ObjectStore {
 
     async download(location, range?: ByteRange) {
       try {
-        const { Body } = await s3.send(new GetObjectCommand({
-          Bucket: location.bucket,
-          Key: location.key,
-          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
-        }))
+        const { Body } = await s3.send(
+          new GetObjectCommand({
+            Bucket: location.bucket,
+            Key: location.key,
+            ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+          }),
+        )
         // In Node the SDK's body is an http.IncomingMessage (a Readable).
         return Body as Readable
       } catch (error) {

@@ -43,9 +43,14 @@ export function prismaOutbox(prisma: PrismaClient): Outbox {
 /** Starts the relay with the service, stops it (after its current batch) on close. */
 export default fp<{ config: ResourceServiceConfig }>(
   async (app, { config }) => {
-    const relay = new OutboxRelay(prismaOutbox(app.prisma), app.eventPublisher, (app.log as unknown as Logger).child({ component: 'outbox-relay' }), {
-      pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-    })
+    const relay = new OutboxRelay(
+      prismaOutbox(app.prisma),
+      app.eventPublisher,
+      (app.log as unknown as Logger).child({ component: 'outbox-relay' }),
+      {
+        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+      },
+    )
     app.decorate('outboxRelay', relay)
     app.addHook('onReady', async () => relay.start())
     // preClose: stopped before the onClose hooks close the database and the publisher it uses.

@@ -26,7 +26,11 @@ export default fp<{ config: ResourceServiceConfig }>(
         deadLetters: app.eventPublisher,
         logger: app.log.child({ component: 'processing-consumer' }),
         // A failed move (S3 or the database away) waits on resource.processed.retry instead of blocking its partition.
-        retry: { maxAttempts: config.KAFKA_RETRY_MAX_ATTEMPTS, baseDelayMs: config.KAFKA_RETRY_BASE_DELAY_MS, maxDelayMs: config.KAFKA_RETRY_MAX_DELAY_MS },
+        retry: {
+          maxAttempts: config.KAFKA_RETRY_MAX_ATTEMPTS,
+          baseDelayMs: config.KAFKA_RETRY_BASE_DELAY_MS,
+          maxDelayMs: config.KAFKA_RETRY_MAX_DELAY_MS,
+        },
         handle: async (event) => {
           if (event.type !== TOPICS.resourceProcessed) return
           await app.processingResults.apply(event)

@@ -48,7 +48,10 @@ export function prismaResourceRepository(prisma: PrismaClient, topics: TopicName
   const announceDeletes = async (tx: Transaction, ids: number[]): Promise<void> => {
     if (ids.length === 0) return
     await tx.outboxEvent.createMany({
-      data: ids.map((id) => ({ topic: topics.resourceDeleted, payload: asJson(newEvent<ResourceDeleted>(TOPICS.resourceDeleted, id, {})) })),
+      data: ids.map((id) => ({
+        topic: topics.resourceDeleted,
+        payload: asJson(newEvent<ResourceDeleted>(TOPICS.resourceDeleted, id, {})),
+      })),
     })
   }
   const recordProcessed = async (tx: Transaction | PrismaClient, eventId: string): Promise<void> => {
@@ -70,7 +73,10 @@ export function prismaResourceRepository(prisma: PrismaClient, topics: TopicName
         return { created: toResource(row) }
       } catch (error) {
         const duplicate = error instanceof Prisma.PrismaClientKnownRequestError && error.code === UNIQUE_VIOLATION
-        const existing = duplicate && resource.idempotencyKey ? await prisma.resource.findUnique({ where: { idempotencyKey: resource.idempotencyKey } }) : null
+        const existing =
+          duplicate && resource.idempotencyKey
+            ? await prisma.resource.findUnique({ where: { idempotencyKey: resource.idempotencyKey } })
+            : null
         if (existing) return { existing: toResource(existing) }
         throw error
       }
@@ -96,7 +102,10 @@ export function prismaResourceRepository(prisma: PrismaClient, topics: TopicName
         const deleted = await tx.$queryRaw<{ id: number; bucket: string; key: string; staging_bucket: string; staging_key: string }[]>`
           DELETE FROM "resources" WHERE "id" = ANY(${ids}::int[])
           RETURNING "id", "bucket", "key", "staging_bucket", "staging_key"`
-        await announceDeletes(tx, deleted.map((row) => row.id))
+        await announceDeletes(
+          tx,
+          deleted.map((row) => row.id),
+        )
         return deleted
       })
       if (rows.length > 0) onCommitted()

@@ -1,4 +1,12 @@
-import { breakerSettingsFromEnv, createBreaker, GuardedServiceClient, registerBreakers, ServiceClient, topicNames, type Logger } from '@soundline/platform'
+import {
+  breakerSettingsFromEnv,
+  createBreaker,
+  GuardedServiceClient,
+  registerBreakers,
+  ServiceClient,
+  topicNames,
+  type Logger,
+} from '@soundline/platform'
 import fp from 'fastify-plugin'
 import type { ResourceServiceConfig } from '../../config.js'
 import { ProcessingResults } from '../../domain/processing-results.js'
@@ -36,21 +44,36 @@ export default fp<{ config: ResourceServiceConfig }>(
     const songBreaker = createBreaker({ name: 'song-service', logger, registry: app.metrics })
     registerBreakers(app, [storageBreaker, songBreaker])
     const storages = new StorageServiceCatalog({
-      client: new ServiceClient({ name: 'storage-service', baseUrl: config.STORAGE_SERVICE_URL, timeoutMs: config.STORAGE_SERVICE_TIMEOUT_MS }),
+      client: new ServiceClient({
+        name: 'storage-service',
+        baseUrl: config.STORAGE_SERVICE_URL,
+        timeoutMs: config.STORAGE_SERVICE_TIMEOUT_MS,
+      }),
       breaker: storageBreaker,
       stubs: config.STORAGE_STUBS,
       cacheTtlMs: config.STORAGE_CACHE_TTL_MS,
       logger: logger.child({ component: 'storage-catalog' }),
     })
-    const songs = new SongServiceMetadata(new GuardedServiceClient(
-      new ServiceClient({ name: 'song-service', baseUrl: config.SONG_SERVICE_URL, timeoutMs: config.SONG_SERVICE_TIMEOUT_MS }),
-      songBreaker,
-      // The user's DELETE waits for these: two quick tries, then the resource.deleted events take over.
-      { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 200, maxTotalMs: 500 },
-    ))
+    const songs = new SongServiceMetadata(
+      new GuardedServiceClient(
+        new ServiceClient({ name: 'song-service', baseUrl: config.SONG_SERVICE_URL, timeoutMs: config.SONG_SERVICE_TIMEOUT_MS }),
+        songBreaker,
+        // The user's DELETE waits for these: two quick tries, then the resource.deleted events take over.
+        { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 200, maxTotalMs: 500 },
+      ),
+    )
     app.decorate('resourceUploads', new ResourceUploads(repository, storages, objects, config.MAX_UPLOAD_BYTES, logger))
     app.decorate('resourceLibrary', new ResourceLibrary(repository, objects, songs, logger))
-    app.decorate('processingResults', new ProcessingResults(repository, storages, objects, logger.child({ component: 'processing-results' }), pipelineMetrics(app.metrics, app.prisma)))
+    app.decorate(
+      'processingResults',
+      new ProcessingResults(
+        repository,
+        storages,
+        objects,
+        logger.child({ component: 'processing-results' }),
+        pipelineMetrics(app.metrics, app.prisma),
+      ),
+    )
 
     // Soft dependency: while a fallback answers, uploads and moves go on and the service is DEGRADED.
     app.readiness.register({

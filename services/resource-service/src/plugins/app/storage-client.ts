@@ -100,7 +100,8 @@ export class StorageServiceCatalog implements StorageCatalog {
     const source = this.cached ? 'cache' : 'stub'
     this.options.breaker.recordFallback(source)
     // One line per switch, not per upload.
-    if (this.source !== source) this.options.logger.warn({ err: error, source }, `Storage Service unavailable: storages come from the ${source}`)
+    if (this.source !== source)
+      this.options.logger.warn({ err: error, source }, `Storage Service unavailable: storages come from the ${source}`)
     this.source = source
     this.failure = error instanceof Error ? error.message : String(error)
     return this.cached?.storages ?? this.options.stubs

@@ -17,7 +17,11 @@ export default fp<{ config: ResourceServiceConfig }>(
     const logger = app.log as unknown as Logger
     const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: SERVICE_NAME }, logger)
     const publishing = createKafka(
-      { brokers: config.KAFKA_BROKERS, clientId: `${SERVICE_NAME}-outbox`, retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 2 } },
+      {
+        brokers: config.KAFKA_BROKERS,
+        clientId: `${SERVICE_NAME}-outbox`,
+        retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 2 },
+      },
       logger,
     )
     const publisher = new EventPublisher(publishing, SERVICE_NAME)

@@ -1,4 +1,14 @@
-import { ErrorBody, IdCsvQuery, IdParams, IdResponse, IdsResponse, BadRequestBody, parseIdCsv, parsePathId, type App } from '@soundline/platform'
+import {
+  ErrorBody,
+  IdCsvQuery,
+  IdParams,
+  IdResponse,
+  IdsResponse,
+  BadRequestBody,
+  parseIdCsv,
+  parsePathId,
+  type App,
+} from '@soundline/platform'
 import type { FastifyReply } from 'fastify'
 import type { FileResponse } from '../../domain/resource-library.js'
 import { MP3_CONTENT_TYPE } from '../../domain/resource-uploads.js'
@@ -16,7 +26,18 @@ function sendFile(reply: FastifyReply, file: FileResponse): FastifyReply {
 
 function toStatus(resource: Resource): ResourceStatus {
   const { id, state, storageId, bucket, key, size, sha256, failureReason } = resource
-  return { id, state, storageId, bucket, key, size, sha256, failureReason, createdAt: resource.createdAt.toISOString(), updatedAt: resource.updatedAt.toISOString() }
+  return {
+    id,
+    state,
+    storageId,
+    bucket,
+    key,
+    size,
+    sha256,
+    failureReason,
+    createdAt: resource.createdAt.toISOString(),
+    updatedAt: resource.updatedAt.toISOString(),
+  }
 }
 
 export default async function resourceRoutes(app: App): Promise<void> {
@@ -45,22 +66,46 @@ export default async function resourceRoutes(app: App): Promise<void> {
 
   // Declared before GET, so Fastify does not derive a HEAD that would open the object.
   app.head('/:id', {
-    schema: { summary: 'Size and type of the file, no body', tags: ['resources'], params: IdParams, headers: RangeHeaders, response: fileErrors },
-    handler: async (request, reply) => sendFile(reply, await app.resourceLibrary.file(parsePathId(request.params.id), request.headers.range, false)),
+    schema: {
+      summary: 'Size and type of the file, no body',
+      tags: ['resources'],
+      params: IdParams,
+      headers: RangeHeaders,
+      response: fileErrors,
+    },
+    handler: async (request, reply) =>
+      sendFile(reply, await app.resourceLibrary.file(parsePathId(request.params.id), request.headers.range, false)),
   })
 
   app.get('/:id', {
-    schema: { summary: 'Download the file, or one byte range of it', tags: ['resources'], params: IdParams, headers: RangeHeaders, response: fileErrors },
-    handler: async (request, reply) => sendFile(reply, await app.resourceLibrary.file(parsePathId(request.params.id), request.headers.range, true)),
+    schema: {
+      summary: 'Download the file, or one byte range of it',
+      tags: ['resources'],
+      params: IdParams,
+      headers: RangeHeaders,
+      response: fileErrors,
+    },
+    handler: async (request, reply) =>
+      sendFile(reply, await app.resourceLibrary.file(parsePathId(request.params.id), request.headers.range, true)),
   })
 
   app.get('/:id/status', {
-    schema: { summary: 'Where the file is and how processing went', tags: ['resources'], params: IdParams, response: { 200: ResourceStatus, 400: ErrorBody, 404: ErrorBody } },
+    schema: {
+      summary: 'Where the file is and how processing went',
+      tags: ['resources'],
+      params: IdParams,
+      response: { 200: ResourceStatus, 400: ErrorBody, 404: ErrorBody },
+    },
     handler: async (request) => toStatus(await app.resourceLibrary.get(parsePathId(request.params.id))),
   })
 
   app.delete('', {
-    schema: { summary: 'Delete resources, their files and their song metadata', tags: ['resources'], querystring: IdCsvQuery, response: { 200: IdsResponse, 400: ErrorBody } },
+    schema: {
+      summary: 'Delete resources, their files and their song metadata',
+      tags: ['resources'],
+      querystring: IdCsvQuery,
+      response: { 200: IdsResponse, 400: ErrorBody },
+    },
     handler: async (request) => app.resourceLibrary.delete(parseIdCsv(request.query.id)),
   })
 }

@@ -1,4 +1,14 @@
-import { ErrorBody, IdCsvQuery, IdParams, IdResponse, IdsResponse, BadRequestBody, parseIdCsv, parsePathId, type App } from '@soundline/platform'
+import {
+  ErrorBody,
+  IdCsvQuery,
+  IdParams,
+  IdResponse,
+  IdsResponse,
+  BadRequestBody,
+  parseIdCsv,
+  parsePathId,
+  type App,
+} from '@soundline/platform'
 import { Song } from '../../schemas/songs.js'
 
 export default async function songRoutes(app: App): Promise<void> {
