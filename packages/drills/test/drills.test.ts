@@ -25,7 +25,7 @@ const reports = await runDrills({
   breakerOpenMs: 3_000,
   breakerWindow: { size: 8, minimumCalls: 4 },
   storageTimeoutMs: 500,
-  storageCacheTtlMs: 500,
+  // STORAGE_CACHE_TTL_MS: the service's default (0), as in production.
   outDir,
   onProgress: (line) => t.comment(line),
 })
