@@ -139,7 +139,6 @@ function storageDown(result: DrillResult): Criterion[] {
 
 function storageHang(result: DrillResult): Criterion[] {
   const timeline = breakerTimeline(result)
-  const limit = result.options.storageTimeoutMs + HANG_LATENCY_SLACK_MS
   const slowest = Math.max(0, ...result.records.map((r) => r.latencyMs))
   // The second half of the warm-up: the first seconds warm the JIT and the connection pools, not steady state.
   const healthy = result.records.filter((r) => r.startedAt >= result.faultAt / 2 && r.startedAt < result.faultAt).map((r) => r.latencyMs)
@@ -151,9 +150,14 @@ function storageHang(result: DrillResult): Criterion[] {
     .map((r) => r.latencyMs)
   const healthyP99 = percentile(healthy, 99)
   const openP99 = percentile(whileOpen, 99)
+  // The hang may add the timeout to an upload, nothing more: the slack is an
+  // upload's own time, 100 ms, or the healthy p99 where the machine running
+  // the drill (2 shared cores in CI) is slower than that.
+  const slack = Math.max(HANG_LATENCY_SLACK_MS, healthyP99)
+  const limit = result.options.storageTimeoutMs + slack
   return [
     {
-      name: `no upload waits longer than the timeout + ${HANG_LATENCY_SLACK_MS} ms (${formatMs(limit)})`,
+      name: `no upload waits longer than the timeout + max(${HANG_LATENCY_SLACK_MS} ms, healthy p99) (${formatMs(limit)})`,
       pass: slowest <= limit,
       actual: `slowest ${formatMs(slowest)}`,
     },
