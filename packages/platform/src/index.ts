@@ -58,3 +58,4 @@ export { RETRY_HEADERS, DLQ_HEADERS, type RetrySettings } from './kafka/redelive
 export { replayDeadLetters, type ReplayOptions, type ReplayResult } from './kafka/dlq-replay.js'
 export { topicNames, type TopicNames } from './events/topic-names.js'
 export { databasePlugin, type DatabasePluginConfig } from './db/database-plugin.js'
+export { kafkaPlugin, type KafkaPluginOptions } from './kafka/plugin.js'

@@ -1,6 +1,5 @@
-import { createApp, type App, type Logger } from '@soundline/platform'
+import { createApp, kafkaPlugin, topicNames, type App, type Logger } from '@soundline/platform'
 import type { ResourceProcessorConfig } from './config.js'
-import kafka from './plugins/external/kafka.js'
 import resourceClient from './plugins/app/resource-client.js'
 import songClient from './plugins/app/song-client.js'
 import processor from './plugins/app/processor.js'
@@ -13,7 +12,11 @@ export const SERVICE = {
 
 export async function buildApp(config: ResourceProcessorConfig, logger: Logger): Promise<App> {
   const app = await createApp({ service: SERVICE, logger })
-  await app.register(kafka, { config, clientId: SERVICE.name })
+  await app.register(kafkaPlugin, {
+    brokers: config.KAFKA_BROKERS,
+    clientId: SERVICE.name,
+    topics: Object.values(topicNames(config.KAFKA_TOPIC_PREFIX)),
+  })
   await app.register(resourceClient, { config })
   await app.register(songClient, { config })
   await app.register(processor, { config })

@@ -1,9 +1,8 @@
 import autoload from '@fastify/autoload'
-import { createApp, type App, type Logger } from '@soundline/platform'
+import { createApp, kafkaPlugin, type App, type Logger } from '@soundline/platform'
 import { fileURLToPath } from 'node:url'
 import type { ResourceServiceConfig } from './config.js'
 import database from './plugins/external/database.js'
-import kafka from './plugins/external/kafka.js'
 import s3 from './plugins/external/s3.js'
 import outbox from './plugins/app/outbox.js'
 import processingConsumer from './plugins/app/processing-consumer.js'
@@ -20,7 +19,12 @@ export async function buildApp(config: ResourceServiceConfig, logger: Logger): P
   const app = await createApp({ service: SERVICE, logger })
   await app.register(database, { config })
   await app.register(s3, { config })
-  await app.register(kafka, { config })
+  await app.register(kafkaPlugin, {
+    brokers: config.KAFKA_BROKERS,
+    clientId: SERVICE_NAME,
+    // The outbox relay's sends fail fast, so that its own backoff decides when to retry.
+    publisherRetry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 2 },
+  })
   await app.register(outbox, { config })
   await app.register(resources, { config })
   await app.register(processingConsumer, { config })
