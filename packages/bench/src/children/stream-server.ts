@@ -5,15 +5,9 @@
 import { writeBytes } from '@soundline/platform/testing'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { exampleSong } from '../song.js'
 
-const song = JSON.stringify({
-  id: 1,
-  name: 'We are the champions',
-  artist: 'Queen',
-  album: 'News of the world',
-  duration: '02:59',
-  year: '1977',
-})
+const song = JSON.stringify(exampleSong(1))
 const server = createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://x')
   if (request.method === 'POST') {

@@ -4,6 +4,7 @@ import { firstLine, freePort, startNode, waitForHttp, type Child } from '../chil
 import { runLoad, type LoadResult } from '../load.js'
 import { fixed, table } from '../report.js'
 import { peakRssDuring, rssOf } from '../rss.js'
+import { exampleSong } from '../song.js'
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../../../../${path}`, import.meta.url))
 const childScript = (name: string) => fileURLToPath(new URL(`../children/${name}.js`, import.meta.url))
@@ -51,14 +52,7 @@ async function download(url: string, headers: Record<string, string>): Promise<v
   if (received !== TRANSFER_BYTES) throw new Error(`download delivered ${received} bytes`)
 }
 
-const song = JSON.stringify({
-  id: 1,
-  name: 'We are the champions',
-  artist: 'Queen',
-  album: 'News of the world',
-  duration: '02:59',
-  year: '1977',
-})
+const song = JSON.stringify(exampleSong(1))
 const mib = (bytes: number) => (Number.isNaN(bytes) ? 'n/a' : `${fixed(bytes / MB)} MiB`)
 
 /**

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { firstLine, freePort, startNode, waitForHttp, type Child } from '../children.js'
 import { runLoad, type LoadResult } from '../load.js'
 import { fixed, table } from '../report.js'
+import { exampleSong } from '../song.js'
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../../../../${path}`, import.meta.url))
 const childScript = (name: string) => fileURLToPath(new URL(`../children/${name}.js`, import.meta.url))
@@ -31,8 +32,7 @@ async function startSongService(databaseUrl: string): Promise<{ base: string; ch
   return { base, child }
 }
 
-const song = (id: number) =>
-  JSON.stringify({ id, name: 'We are the champions', artist: 'Queen', album: 'News of the world', duration: '02:59', year: '1977' })
+const song = (id: number) => JSON.stringify(exampleSong(id))
 
 /**
  * GET /songs/{id} and POST /songs at 50 connections, next to a bare Fastify
