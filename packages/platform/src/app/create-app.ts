@@ -15,6 +15,17 @@ import { Readiness, installHealthRoutes } from '../health/readiness.js'
 import { createMetricsRegistry, installHttpMetrics } from '../metrics/registry.js'
 import { installOpenApi, type ServiceInfo } from './openapi.js'
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js'
+import type { HttpServerSettings } from '../config/common.js'
+import {
+  DEFAULT_HTTP_SERVER_SETTINGS,
+  MAX_PARAM_LENGTH,
+  clientErrorHandler,
+  frameworkErrors,
+  installServerEdges,
+  serverTimeouts,
+} from './http-server.js'
+import { installLoadShedding } from './load-shedding.js'
+import { declareCommonResponses } from './route-responses.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,6 +49,10 @@ export interface AppOptions {
   logger: Logger
   /** Largest accepted JSON body; larger ones get 413. */
   bodyLimit?: number
+  /** Timeouts and load shedding: the service's config (serviceConfig has them); defaults otherwise. */
+  server?: Partial<HttpServerSettings>
+  /** How often the event-loop delay is sampled for load shedding; tests shorten it. */
+  loadSheddingSampleMs?: number
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -48,13 +63,17 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024
  * registers its own plugins and routes on it.
  */
 export async function createApp(options: AppOptions): Promise<App> {
+  const server = { ...DEFAULT_HTTP_SERVER_SETTINGS, ...options.server }
   const app = Fastify({
+    ...serverTimeouts(server),
+    clientErrorHandler,
+    frameworkErrors,
     loggerInstance: options.logger,
     genReqId: requestIdFor,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Every path id is validated by the contract's rule, not by the router's.
-    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     ajv: {
       customOptions: {
         // Wrong JSON types are errors, not something to coerce ("1" is not 1).
@@ -78,6 +97,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   // JSON APIs: a text/plain body is an unsupported type (415), not a string to validate.
   app.removeContentTypeParser('text/plain')
   installErrorHandling(app)
+  installServerEdges(app)
+  declareCommonResponses(app)
+  await installLoadShedding(app, {
+    maxEventLoopDelayMs: server.LOAD_SHED_EVENT_LOOP_DELAY_MS,
+    sampleIntervalMs: options.loadSheddingSampleMs,
+  })
   installHttpMetrics(app, metrics)
   installHealthRoutes(app, readiness)
   await installOpenApi(app, options.service)

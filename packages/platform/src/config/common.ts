@@ -6,6 +6,7 @@ export function serviceConfig(defaultPort: number) {
     HOST: env.string({ default: '0.0.0.0' }),
     PORT: env.port(defaultPort),
     LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    ...httpServerConfig(),
   }
 }
 
@@ -45,3 +46,24 @@ export function kafkaRetryConfig() {
     KAFKA_RETRY_MAX_DELAY_MS: env.integer({ default: 30_000, min: 1, max: 600_000 }),
   }
 }
+
+/**
+ * The HTTP server's limits, the same in every service (docs/api.md "Slow,
+ * idle and oversized requests" and "Load shedding"). Part of serviceConfig.
+ */
+export function httpServerConfig() {
+  return {
+    /** The request line and every header must have arrived within this. */
+    HEADERS_TIMEOUT_MS: env.integer({ default: 10_000, min: 100, max: 600_000 }),
+    /** The whole request, body included; long enough for the largest upload on a slow link. 0: none. */
+    REQUEST_TIMEOUT_MS: env.integer({ default: 900_000, min: 0, max: 86_400_000 }),
+    /** A connection on which nothing moves for this long is closed: a stalled upload, a reader that stopped reading. */
+    REQUEST_IDLE_TIMEOUT_MS: env.integer({ default: 30_000, min: 100, max: 3_600_000 }),
+    /** An idle keep-alive connection is closed after this; above the 60 s idle time of common load balancers. */
+    KEEP_ALIVE_TIMEOUT_MS: env.integer({ default: 72_000, min: 100, max: 3_600_000 }),
+    /** Requests get 503 while the event loop lags more than this on average (sampled every second). 0: never. */
+    LOAD_SHED_EVENT_LOOP_DELAY_MS: env.integer({ default: 1_000, min: 0, max: 60_000 }),
+  }
+}
+
+export type HttpServerSettings = { [K in keyof ReturnType<typeof httpServerConfig>]: number }

@@ -1,8 +1,44 @@
-import { Type } from 'typebox'
+import { Type, type TString, type TStringOptions } from 'typebox'
 import { MAX_CSV_LENGTH } from '../http/ids.js'
-import { REQUIRED } from '../http/validation.js'
+import { INVALID, REQUIRED, type FieldMessages } from '../http/validation.js'
 
-/** Schemas shared by every service's routes: error bodies, path id, id CSV. */
+/** Schemas shared by every service's routes: safe text, error bodies, path id, id CSV. */
+
+/**
+ * Control characters: C0 (U+0000–U+001F, tab and newlines included), DEL and
+ * C1 (U+0080–U+009F). PostgreSQL refuses NUL in text, and none of them belongs
+ * in a name, a key or a header value (docs/api.md "Text fields").
+ */
+export const CONTROL_CHARACTERS = '[\\u0000-\\u001F\\u007F-\\u009F]'
+
+/** The message of a SafeString field that names no message of its own. */
+export function safeTextMessage(label: string, options: { minLength?: number; maxLength?: number } = {}): string {
+  const { minLength, maxLength } = options
+  const length =
+    maxLength !== undefined ? ` of ${minLength ?? 0} to ${maxLength} characters` : minLength ? ` of at least ${minLength} characters` : ''
+  return `${label} must be text${length} without control characters`
+}
+
+export type SafeStringOptions = TStringOptions & FieldMessages
+
+/**
+ * A string that never holds a control character: the building block of every
+ * string field a client sends (body, query, headers). `pattern` may add a rule
+ * of its own; both must hold. The field's INVALID message covers both, so a
+ * field keeps the one message the contract gives it.
+ */
+export function SafeString(options: SafeStringOptions = {}): TString {
+  const { pattern, ...rest } = options
+  // JSON Schema has one `pattern` per schema: the control-character ban is a
+  // look-ahead in front of the field's own pattern (unanchored, as JSON Schema reads it).
+  const own = pattern === undefined ? '' : `(?=[\\s\\S]*?(?:${pattern}))`
+  const combined = `^(?![\\s\\S]*${CONTROL_CHARACTERS})${own}`
+  return Type.String({
+    [INVALID]: safeTextMessage('Value', rest),
+    ...rest,
+    pattern: combined,
+  })
+}
 
 export const ErrorBody = Type.Object(
   { errorMessage: Type.String(), errorCode: Type.String({ examples: ['404'] }) },

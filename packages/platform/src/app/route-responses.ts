@@ -1,0 +1,38 @@
+import type { FastifyInstance, FastifySchema } from 'fastify'
+import { BadRequestBody, ErrorBody } from '../schemas/common.js'
+
+// Copies without the $id: one schema id may name only one schema.
+const { $id: _id, ...errorBody } = ErrorBody as typeof ErrorBody & { $id?: string }
+const UNEXPECTED = { ...errorBody, description: 'Unexpected failure: `Internal server error` (details in the log only)' }
+const UNAVAILABLE = {
+  ...errorBody,
+  description:
+    'Overloaded (`Service is overloaded: try again later`) or a dependency without fallback is down; `Retry-After` says when to come back',
+}
+const TOO_LARGE = { ...errorBody, description: 'Body over the limit' }
+const UNSUPPORTED = { ...errorBody, description: '`Unsupported content type: <type>`: only application/json' }
+
+/**
+ * Every route's OpenAPI lists every status it can answer (docs/api.md): the
+ * answers that any route can give are added here, once, to each route that
+ * does not declare them itself: 500 and 503 everywhere; 400 wherever there is
+ * input to validate; 413 and 415 wherever a JSON body is parsed.
+ */
+export function declareCommonResponses(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as (FastifySchema & { hide?: boolean }) | undefined
+    if (!schema || schema.hide) return
+    const response: Record<string, unknown> = { ...(schema.response as Record<string, unknown> | undefined) }
+    const add = (status: number, body: unknown) => {
+      if (!(status in response) && !(String(status) in response)) response[String(status)] = body
+    }
+    if (schema.body || schema.params || schema.querystring || schema.headers) add(400, BadRequestBody)
+    if (schema.body) {
+      add(413, TOO_LARGE)
+      add(415, UNSUPPORTED)
+    }
+    add(500, UNEXPECTED)
+    add(503, UNAVAILABLE)
+    route.schema = { ...schema, response }
+  })
+}
