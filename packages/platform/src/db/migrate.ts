@@ -91,7 +91,8 @@ function checkHistory(files: MigrationFile[], rows: MigrationRow[], logger: Logg
     const names = failed.map((r) => r.migration_name).join(', ')
     throw new MigrationHistoryError(
       `migration(s) ${names} failed earlier and are recorded as failed in _prisma_migrations; ` +
-        'fix the database, then mark them with `prisma migrate resolve --applied|--rolled-back <name>`',
+        'fix the database, then mark them with `prisma migrate resolve --applied|--rolled-back <name>` or its SQL ' +
+        'equivalent (docs/kubernetes.md, "Recovering from a failed migration")',
     )
   }
   const applied = new Map<string, string>()
