@@ -1,28 +1,24 @@
 # syntax=docker/dockerfile:1.7
 #
-# One Dockerfile for every Soundline service (build arg SERVICE) and for the
-# shared migration image (target `migrate`).
+# One Dockerfile for every Soundline service (build arg SERVICE):
 #
 #   docker build --build-arg SERVICE=song-service -t soundline/song-service .
-#   docker build --target migrate -t soundline/migrate .
 #
 # Why one file: every service is a workspace of the same monorepo, built by the
 # same `tsc -b` against the same lockfile and the shared packages/platform. The
-# `build` and `prod-deps` stages are identical for all services, so BuildKit
-# builds them once and every service image shares the same node_modules layer
-# (pulled once per node). Only the last stage differs per service.
+# `build` stage is identical for all services, so BuildKit builds it once.
 #
 # Stages:
-#   manifests  package.json files + lockfile only (keeps the npm ci layers cached
+#   manifests  package.json files + lockfile only (keeps the npm layers cached
 #              while sources change)
 #   build      npm ci WITH dev dependencies (prisma CLI, typescript), prisma
 #              generate (the clients land in services/*/src/generated), tsc -b
-#   prod-deps  npm ci --omit=dev: production dependencies only
-#   migrate    prod-deps + the Prisma schema engine + prisma/*: runs
-#              `prisma migrate deploy` (the charts' init container)
-#   runtime    (default) node, prod node_modules, platform + one service's dist,
-#              prisma/* (the service also applies migrations at start), uid 1000
-
+#   prod-deps  the production dependencies of ONE service and packages/platform,
+#              nothing else (no prisma CLI, engines, PGlite, typescript, tap)
+#   runtime    (default) node, those node_modules, platform + the service's dist,
+#              prisma/*/migrations, uid 1000. The same image runs the migrations
+#              (the charts' init container: node packages/platform/dist/cli/migrate.js)
+#
 # Base image: Node 22 LTS on Debian 12 slim, the same tag in every stage (change all
 # together; pin a digest, node:22-bookworm-slim@sha256:..., for reproducible releases).
 
@@ -30,7 +26,7 @@ FROM node:22-bookworm-slim AS manifests
 WORKDIR /src
 COPY . .
 # Keep only package.json files and the lockfile: this stage's output changes
-# only when dependencies change, so the npm ci layers below stay cached.
+# only when dependencies change, so the npm layers below stay cached.
 RUN find . -type f ! -name package.json ! -name package-lock.json -delete \
  && find . -mindepth 1 -type d -empty -delete
 
@@ -53,51 +49,50 @@ COPY services ./services
 RUN node packages/local-stack/scripts/prisma-generate.mjs \
  && npx tsc -b
 
+# Production dependencies of one service. `npm ci --omit=dev` of the whole
+# monorepo would bring every workspace's dependencies, and the root devDependencies
+# that are optional peers of @prisma/client (prisma with its engines and Studio,
+# typescript). So: a package.json that lists only this service and packages/platform
+# as workspaces and no devDependencies, installed against the same lockfile (the
+# versions stay the locked ones; `npm ci` would refuse the edited package.json).
+# --omit=optional: the only optional production packages are other platforms'
+# binaries and pg-cloudflare. Then drop what the pg driver adapter never loads: the
+# query compilers of the other databases, and source maps and type declarations.
 FROM node:22-bookworm-slim AS prod-deps
+ARG SERVICE
+RUN test -n "${SERVICE}" || { echo "build arg SERVICE is required (e.g. --build-arg SERVICE=song-service)" >&2; exit 1; }
 WORKDIR /app
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 COPY --from=manifests /src/ ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts
-
-# Migration image: `prisma migrate deploy --config prisma/<db>/prisma.config.ts`.
-# The prisma CLI is in the production tree: it is the optional peer dependency
-# of @prisma/client, which the lockfile marks devOptional and `--omit=dev`
-# keeps (the test below fails the build loudly if that ever changes). This
-# stage adds the native schema engine
-# (its install script was skipped above) and the OpenSSL it links against.
-FROM node:22-bookworm-slim AS migrate
-# hadolint ignore=DL3008
-RUN apt-get update \
- && apt-get install -y --no-install-recommends openssl ca-certificates \
- && rm -rf /var/lib/apt/lists/*
-WORKDIR /app
-# HOME=/tmp and no jiti file cache (prisma.config.ts is TypeScript): the root
-# filesystem is read-only in the cluster, /tmp is an emptyDir.
-ENV NODE_ENV=production HOME=/tmp JITI_FS_CACHE=false CHECKPOINT_DISABLE=1 PRISMA_HIDE_UPDATE_MESSAGE=1
-COPY --from=prod-deps /app/node_modules ./node_modules
-COPY --from=prod-deps /app/package.json ./
-RUN test -f node_modules/prisma/build/index.js \
-      || { echo "prisma CLI missing from the production tree: add prisma to dependencies" >&2; exit 1; } \
- && node node_modules/@prisma/engines/dist/scripts/postinstall.js \
- && node node_modules/prisma/build/index.js version \
- && chmod -R a+rX node_modules/@prisma/engines
-COPY prisma ./prisma
-USER 1000:1000
-ENTRYPOINT ["node", "/app/node_modules/prisma/build/index.js"]
-CMD ["migrate", "status", "--help"]
+RUN --mount=type=cache,target=/root/.npm node -e " \
+      const fs = require('fs'); \
+      const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')); \
+      delete pkg.devDependencies; delete pkg.scripts; \
+      pkg.workspaces = ['packages/platform', 'services/' + process.env.SERVICE]; \
+      fs.writeFileSync('package.json', JSON.stringify(pkg, null, 2));" \
+ && npm install --omit=dev --omit=optional --ignore-scripts \
+ && for unwanted in prisma @prisma/engines typescript tap @electric-sql/pglite effect; do \
+      if [ -e "node_modules/$unwanted" ]; then echo "$unwanted must not be in the production tree" >&2; exit 1; fi; \
+    done \
+ && find node_modules/@prisma/client/runtime -name 'query_compiler_*' ! -name 'query_compiler_fast_bg.postgresql.*' -delete \
+ && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete \
+ && mkdir -p /out/packages/platform "/out/services/${SERVICE}" \
+ && cp -a node_modules package.json /out/ \
+ && cp packages/platform/package.json /out/packages/platform/ \
+ && cp "services/${SERVICE}/package.json" "/out/services/${SERVICE}/" \
+ && if [ -d packages/platform/node_modules ]; then cp -a packages/platform/node_modules /out/packages/platform/; fi \
+ && if [ -d "services/${SERVICE}/node_modules" ]; then cp -a "services/${SERVICE}/node_modules" "/out/services/${SERVICE}/"; fi
 
 FROM node:22-bookworm-slim AS runtime
 ARG SERVICE
 RUN test -n "${SERVICE}" || { echo "build arg SERVICE is required (e.g. --build-arg SERVICE=song-service)" >&2; exit 1; }
 WORKDIR /app
 ENV NODE_ENV=production SERVICE=${SERVICE}
-COPY --from=prod-deps /app/node_modules ./node_modules
-COPY --from=prod-deps /app/package.json ./
-COPY --from=build /app/packages/platform/package.json ./packages/platform/
+COPY --from=prod-deps /out/ ./
 COPY --from=build /app/packages/platform/dist ./packages/platform/dist
-COPY --from=build /app/services/${SERVICE}/package.json ./services/${SERVICE}/
 COPY --from=build /app/services/${SERVICE}/dist ./services/${SERVICE}/dist
-# Services default MIGRATIONS_DIR to prisma/<db>/migrations and apply them at start.
+# Migrations: the service applies them at start (MIGRATIONS_DIR defaults to
+# prisma/<db>/migrations), and so does the init container, with the same code.
 COPY --from=build /app/prisma ./prisma
 # Numeric user: Kubernetes can only verify runAsNonRoot against a numeric UID
 # (1000 is the image's `node` user). Files stay root-owned and read-only to it.
