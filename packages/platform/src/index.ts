@@ -14,7 +14,14 @@ export * from './schemas/common.js'
 export { applyMigrations, readMigrations, migrationChecksum, MigrationHistoryError, type MigrateOptions } from './db/migrate.js'
 export { createPrismaClient, pingDatabase, type PrismaClientLike, type PrismaClientFactoryOptions } from './db/prisma.js'
 export { connectDatabase, type DatabaseOptions } from './db/database.js'
-export { createS3Client, ensureBucket, pingS3, type S3ClientConfig } from './s3/client.js'
+export {
+  createS3Client,
+  ensureBucket,
+  expireIncompleteUploads,
+  ABORT_INCOMPLETE_UPLOADS_RULE,
+  pingS3,
+  type S3ClientConfig,
+} from './s3/client.js'
 export { connectS3, type S3Settings } from './s3/s3-component.js'
 export { createKafka, createProducer, ensureTopics, type KafkaClientConfig } from './kafka/client.js'
 export * from './events/events.js'
@@ -34,9 +41,18 @@ export {
   type ServiceResponse,
 } from './clients/service-client.js'
 export { uploadStream, MIN_PART_BYTES, DEFAULT_PART_BYTES, type UploadStreamOptions } from './s3/upload-stream.js'
-export { MemoryRateLimiter, tooManyRequests, type RateLimiter, type RateLimitDecision, type RateLimitSettings } from './http/rate-limit.js'
+export {
+  MemoryBackoffLimiter,
+  MemoryRateLimiter,
+  tooManyRequests,
+  type BackoffLimiter,
+  type BackoffSettings,
+  type RateLimiter,
+  type RateLimitDecision,
+  type RateLimitSettings,
+} from './http/rate-limit.js'
 export { bearerToken, unauthorized, forbidden } from './http/bearer.js'
-export { TrustedProxies } from './http/client-address.js'
+export { TrustedProxies, type TrustedProxiesOptions } from './http/client-address.js'
 export { parseTraceparent, nextTraceparent, type TraceParent } from './http/trace-context.js'
 export { createBreaker, Breaker, type BreakerOptions, type BreakerSnapshot } from './resilience/breaker.js'
 export {

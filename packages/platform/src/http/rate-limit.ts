@@ -75,6 +75,86 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 }
 
+/**
+ * Growing waits per key after failures in a row (a login per user and
+ * address): the first `freeFailures` cost nothing, each one after that
+ * doubles the wait, up to `maxDelayMs`. A success forgets the key. Unlike a
+ * fixed lock-out, the wait falls only on the key that failed.
+ */
+export interface BackoffLimiter {
+  /** Whether the key may try now; refused while its wait runs. Counts nothing. */
+  check(key: string): Promise<RateLimitDecision>
+  /** One more failure in a row; returns the wait it earned (0 while free). */
+  fail(key: string): Promise<number>
+  succeed(key: string): Promise<void>
+}
+
+export interface BackoffSettings {
+  freeFailures: number
+  baseDelayMs: number
+  maxDelayMs: number
+  /** After its wait has run out, a key is remembered this long: the next failure keeps growing the wait. */
+  memoryMs: number
+}
+
+interface Backoff {
+  failures: number
+  blockedUntil: number
+}
+
+export class MemoryBackoffLimiter implements BackoffLimiter {
+  private readonly entries = new Map<string, Backoff>()
+
+  constructor(
+    private readonly settings: BackoffSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The wait after this many failures in a row. */
+  delayMs(failures: number): number {
+    const { freeFailures, baseDelayMs, maxDelayMs } = this.settings
+    if (failures <= freeFailures) return 0
+    return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(failures - freeFailures - 1, 40))
+  }
+
+  async check(key: string): Promise<RateLimitDecision> {
+    const entry = this.live(key)
+    const waitMs = entry ? entry.blockedUntil - this.now() : 0
+    if (waitMs <= 0) return { allowed: true, remaining: 1, retryAfterSeconds: 0 }
+    return { allowed: false, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) }
+  }
+
+  async fail(key: string): Promise<number> {
+    const failures = (this.live(key)?.failures ?? 0) + 1
+    const delay = this.delayMs(failures)
+    if (!this.entries.has(key) && this.entries.size >= MAX_KEYS) this.sweep()
+    this.entries.set(key, { failures, blockedUntil: this.now() + delay })
+    return delay
+  }
+
+  async succeed(key: string): Promise<void> {
+    this.entries.delete(key)
+  }
+
+  private live(key: string): Backoff | undefined {
+    const entry = this.entries.get(key)
+    if (entry && entry.blockedUntil + this.settings.memoryMs <= this.now()) {
+      this.entries.delete(key)
+      return undefined
+    }
+    return entry
+  }
+
+  private sweep(): void {
+    const now = this.now()
+    for (const [key, entry] of this.entries) if (entry.blockedUntil + this.settings.memoryMs <= now) this.entries.delete(key)
+    for (const key of this.entries.keys()) {
+      if (this.entries.size < MAX_KEYS) break
+      this.entries.delete(key)
+    }
+  }
+}
+
 /** 429 in the contract's form, with Retry-After. */
 export function tooManyRequests(message: string, retryAfterSeconds: number): HttpError {
   return new HttpError(429, message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) })
