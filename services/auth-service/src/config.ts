@@ -23,12 +23,22 @@ const spec = {
   /** The first admin. Without ADMIN_PASSWORD a password is generated and printed once (never in production). */
   ADMIN_USERNAME: env.string({ default: 'admin' }),
   ADMIN_PASSWORD: env.optionalString(),
-  /** Login attempts allowed per username (failed ones) and per client address, per window. */
-  LOGIN_MAX_FAILURES_PER_USER: env.integer({ default: 5, min: 1, max: 10_000 }),
+  /**
+   * Login throttling (docs/security.md). Per username AND client address: failures in a row
+   * past LOGIN_FREE_FAILURES wait LOGIN_BACKOFF_BASE_SECONDS, doubling up to LOGIN_BACKOFF_MAX_SECONDS;
+   * a wrong password from one address never delays the same user on another.
+   */
+  LOGIN_FREE_FAILURES: env.integer({ default: 5, min: 0, max: 10_000 }),
+  LOGIN_BACKOFF_BASE_SECONDS: env.integer({ default: 1, min: 1, max: 3600 }),
+  LOGIN_BACKOFF_MAX_SECONDS: env.integer({ default: 900, min: 1, max: 86_400 }),
+  /** Per client address, whatever the username: attempts per LOGIN_RATE_WINDOW_SECONDS. */
   LOGIN_MAX_ATTEMPTS_PER_ADDRESS: env.integer({ default: 30, min: 1, max: 100_000 }),
-  /** Peers whose X-Forwarded-For is believed (the gateway): addresses or CIDR ranges, comma-separated. */
-  TRUSTED_PROXIES: env.string({ default: '127.0.0.1,::1' }),
   LOGIN_RATE_WINDOW_SECONDS: env.integer({ default: 900, min: 1, max: 86_400 }),
+  /**
+   * Peers whose X-Forwarded-For is believed (the gateway): addresses or CIDR ranges, comma-separated.
+   * One hop only: from such a peer the right-most entry is the client, whatever stands to its left.
+   */
+  TRUSTED_PROXIES: env.string({ default: '127.0.0.1,::1' }),
 }
 
 export type AuthServiceConfig = ConfigOf<typeof spec>

@@ -6,7 +6,7 @@ import { startAuthService } from './helpers.js'
 
 const database = await startTestDatabase()
 t.teardown(() => database.stop())
-const { app, base } = await startAuthService(database.url, { LOGIN_MAX_FAILURES_PER_USER: '3', LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '12' })
+const { app, base } = await startAuthService(database.url, { LOGIN_FREE_FAILURES: '3', LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '12' })
 t.teardown(() => app.close())
 
 interface Tokens {
@@ -52,7 +52,7 @@ t.test('register validates every field with its own message', async (t) => {
     errorMessage: 'Validation error',
     details: {
       username: 'Username must be 3-64 characters: letters, digits, . _ @ - (starting with a letter or digit)',
-      password: 'Password must be between 8 and 128 characters',
+      password: 'Password must be between 8 and 128 characters, without control characters',
     },
     errorCode: '400',
   })
@@ -146,25 +146,28 @@ t.test('logout ends the session', async (t) => {
   t.equal((await http('POST', `${base}/auth/refresh`, { json: { refreshToken: tokens.refreshToken } })).status, 401)
 })
 
-t.test('login is rate-limited per user: after 3 failures even the right password waits', async (t) => {
+t.test('login is throttled per user and address: after 3 failures in a row even the right password waits', async (t) => {
   await http('POST', `${base}/auth/register`, { json: { username: 'bob', password: 'bob-password' } })
-  for (let i = 0; i < 3; i += 1) t.equal((await login('bob', 'nope')).status, 401)
-  const limited = await login('bob', 'bob-password')
+  const address = '203.0.113.20'
+  for (let i = 0; i < 4; i += 1) t.equal((await login('bob', 'nope', address)).status, 401)
+  const limited = await login('bob', 'bob-password', address)
   t.equal(limited.status, 429)
   t.match(limited.json, { errorMessage: /^Too many login attempts: try again in \d+ seconds$/, errorCode: '429' })
   t.ok(Number(limited.headers.get('retry-after')) > 0)
-  t.equal((await login('alice', 'correct horse battery')).status, 200, 'other users are not affected')
+  t.equal((await login('alice', 'correct horse battery', address)).status, 200, 'other users from that address are not affected')
+  t.equal((await login('bob', 'bob-password')).status, 200, 'bob from another address is not affected')
 
-  // Unknown users are limited the same way: the limit does not reveal who exists.
-  for (let i = 0; i < 3; i += 1) await login('ghost', 'nope')
-  t.equal((await login('ghost', 'nope')).status, 429)
+  // Unknown users are throttled the same way: the throttle does not reveal who exists.
+  for (let i = 0; i < 4; i += 1) await login('ghost', 'nope', address)
+  t.equal((await login('ghost', 'nope', address)).status, 429)
 })
 
-t.test('a success resets the per-user count', async (t) => {
+t.test('a success resets the count of failures in a row', async (t) => {
   await http('POST', `${base}/auth/register`, { json: { username: 'carol', password: 'carol-password' } })
+  const address = '203.0.113.21'
   for (let round = 0; round < 3; round += 1) {
-    for (let i = 0; i < 2; i += 1) t.equal((await login('carol', 'nope')).status, 401)
-    t.equal((await login('carol', 'carol-password')).status, 200)
+    for (let i = 0; i < 3; i += 1) t.equal((await login('carol', 'nope', address)).status, 401)
+    t.equal((await login('carol', 'carol-password', address)).status, 200)
   }
 })
 

@@ -1,4 +1,4 @@
-import { HttpError, httpErrors, tooManyRequests, unauthorized, type RateLimiter } from '@soundline/platform'
+import { HttpError, httpErrors, tooManyRequests, unauthorized, type BackoffLimiter, type RateLimiter } from '@soundline/platform'
 import type { PasswordHasher } from './passwords.js'
 import type { Identity, Role } from './tokens.js'
 
@@ -16,11 +16,17 @@ export interface UserStore {
 }
 
 export interface LoginLimits {
-  /** Counts every attempt per username; a success resets it, so it counts failures in a row. */
-  perUser: RateLimiter
-  /** Counts every attempt per client address. */
+  /**
+   * Failures in a row per (username, address), with growing waits. Never per
+   * username alone: anyone who knows a username could lock its owner out.
+   */
+  perUserAndAddress: BackoffLimiter
+  /** Counts every attempt per client address, whatever the username (guessing many users). */
   perAddress: RateLimiter
 }
+
+/** One key per (username, address); JSON keeps the two parts apart whatever they hold. */
+const pairKey = (username: string, address: string): string => JSON.stringify([username, address])
 
 /** One answer for an unknown user and a wrong password: nothing tells them apart. */
 const BAD_CREDENTIALS = 'Invalid username or password'
@@ -44,11 +50,15 @@ export class Accounts {
     return { id: created.id, username: created.username, role: created.role }
   }
 
-  /** The user whose password this is; 401 otherwise, 429 when the user or the address tried too often. */
+  /**
+   * The user whose password this is; 401 otherwise, 429 while this address
+   * must wait for this user (failures in a row) or has tried too often at all.
+   */
   async authenticate(username: string, password: string, address: string): Promise<Identity> {
     const name = normalizeUsername(username)
-    const [byAddress, byUser] = await Promise.all([this.limits.perAddress.hit(address), this.limits.perUser.hit(name)])
-    const refused = [byAddress, byUser].filter((decision) => !decision.allowed)
+    const pair = pairKey(name, address)
+    const [byAddress, byPair] = await Promise.all([this.limits.perAddress.hit(address), this.limits.perUserAndAddress.check(pair)])
+    const refused = [byAddress, byPair].filter((decision) => !decision.allowed)
     if (refused.length > 0) {
       const wait = Math.max(...refused.map((decision) => decision.retryAfterSeconds))
       throw tooManyRequests(`Too many login attempts: try again in ${wait} seconds`, wait)
@@ -56,8 +66,12 @@ export class Accounts {
     const user = await this.users.findByUsername(name)
     // Unknown users cost one scrypt too, so the answer time does not reveal them.
     const valid = await this.passwords.verify(password, user?.passwordHash ?? (await this.decoy()))
-    if (!user || !valid) throw unauthorized(BAD_CREDENTIALS)
-    await this.limits.perUser.reset(name)
+    if (!user || !valid) {
+      // Unknown users earn waits the same way: the throttle does not reveal who exists.
+      await this.limits.perUserAndAddress.fail(pair)
+      throw unauthorized(BAD_CREDENTIALS)
+    }
+    await this.limits.perUserAndAddress.succeed(pair)
     return { id: user.id, username: user.username, role: user.role }
   }
 

@@ -62,6 +62,8 @@ export class AccessTokens {
         issuer: this.settings.issuer,
         audience: this.settings.audience,
         algorithms: ['EdDSA'],
+        // A token without an expiry or a subject is never issued here: refuse it like a forgery.
+        requiredClaims: ['sub', 'exp'],
       })
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((role): role is Role => role === 'user' || role === 'admin') : []
       return { sub: payload.sub ?? '', username: String(payload.username ?? ''), roles }

@@ -1,5 +1,6 @@
 import { INVALID, REQUIRED } from '@soundline/platform'
 import { Type, type Static } from 'typebox'
+import { NO_CONTROL_CHARACTERS } from './text.js'
 
 const Role = Type.Union([Type.Literal('user'), Type.Literal('admin')])
 
@@ -15,8 +16,9 @@ export const Registration = Type.Object(
     password: Type.String({
       minLength: 8,
       maxLength: 128,
+      pattern: NO_CONTROL_CHARACTERS,
       examples: ['correct horse battery staple'],
-      [INVALID]: 'Password must be between 8 and 128 characters',
+      [INVALID]: 'Password must be between 8 and 128 characters, without control characters',
       [REQUIRED]: 'Password is required',
     }),
   },
@@ -24,16 +26,25 @@ export const Registration = Type.Object(
 )
 export type Registration = Static<typeof Registration>
 
-/** Login takes any strings: a malformed username is just a bad credential (401), never a hint. */
+/**
+ * Login takes any printable strings: a malformed username is just a bad
+ * credential (401), never a hint. Control characters are refused (400).
+ */
 export const Credentials = Type.Object(
   {
     username: Type.String({
       maxLength: 256,
-      [INVALID]: 'Username must be a string',
+      pattern: NO_CONTROL_CHARACTERS,
+      [INVALID]: 'Username must be a string of at most 256 characters, without control characters',
       [REQUIRED]: 'Username is required',
       examples: ['alice'],
     }),
-    password: Type.String({ maxLength: 1024, [INVALID]: 'Password must be a string', [REQUIRED]: 'Password is required' }),
+    password: Type.String({
+      maxLength: 1024,
+      pattern: NO_CONTROL_CHARACTERS,
+      [INVALID]: 'Password must be a string of at most 1024 characters, without control characters',
+      [REQUIRED]: 'Password is required',
+    }),
   },
   { additionalProperties: false },
 )
@@ -44,7 +55,8 @@ export const RefreshRequest = Type.Object(
     refreshToken: Type.String({
       minLength: 1,
       maxLength: 512,
-      [INVALID]: 'Refresh token must be a non-empty string',
+      pattern: NO_CONTROL_CHARACTERS,
+      [INVALID]: 'Refresh token must be a non-empty string of at most 512 characters, without control characters',
       [REQUIRED]: 'Refresh token is required',
     }),
   },

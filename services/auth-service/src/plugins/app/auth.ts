@@ -1,4 +1,4 @@
-import { MemoryRateLimiter, TrustedProxies } from '@soundline/platform'
+import { MemoryBackoffLimiter, MemoryRateLimiter, TrustedProxies } from '@soundline/platform'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AuthServiceConfig } from '../../config.js'
@@ -33,7 +33,12 @@ export default fp<{ config: AuthServiceConfig }>(
 
     const windowMs = config.LOGIN_RATE_WINDOW_SECONDS * 1000
     const accounts = new Accounts(prismaUserStore(prisma), new PasswordHasher(config.PASSWORD_SCRYPT_COST), {
-      perUser: new MemoryRateLimiter({ max: config.LOGIN_MAX_FAILURES_PER_USER, windowMs }),
+      perUserAndAddress: new MemoryBackoffLimiter({
+        freeFailures: config.LOGIN_FREE_FAILURES,
+        baseDelayMs: config.LOGIN_BACKOFF_BASE_SECONDS * 1000,
+        maxDelayMs: config.LOGIN_BACKOFF_MAX_SECONDS * 1000,
+        memoryMs: windowMs,
+      }),
       perAddress: new MemoryRateLimiter({ max: config.LOGIN_MAX_ATTEMPTS_PER_ADDRESS, windowMs }),
     })
     const tokens = new AccessTokens(keys, {
@@ -47,7 +52,8 @@ export default fp<{ config: AuthServiceConfig }>(
     app.decorate('authSessions', sessions)
     app.decorate('authTokens', tokens)
     app.decorate('authKeys', keys)
-    const proxies = new TrustedProxies(config.TRUSTED_PROXIES)
+    // The gateway is the only proxy in front: its right-most X-Forwarded-For entry, nothing further left.
+    const proxies = new TrustedProxies(config.TRUSTED_PROXIES, { maxHops: 1 })
     app.decorate('authClientAddress', (request: FastifyRequest) =>
       proxies.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']),
     )

@@ -6,7 +6,8 @@ import { Account, Credentials, RefreshRequest, Registration, RotatedKey, TokenPa
 export default async function authRoutes(app: App): Promise<void> {
   async function caller(request: FastifyRequest): Promise<AccessClaims> {
     const token = bearerToken(request.headers)
-    if (!token) throw unauthorized('Missing bearer token')
+    // Same words as the gateway: a header that is there but holds no bearer token is an invalid token.
+    if (!token) throw unauthorized(request.headers.authorization === undefined ? 'Missing bearer token' : 'Invalid token')
     return app.authTokens.verify(token)
   }
 
