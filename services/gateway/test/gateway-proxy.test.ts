@@ -2,7 +2,7 @@ import { http } from '@soundline/platform/testing'
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import t from 'tap'
-import { bearer, userTokens } from './tokens.js'
+import { adminTokens, bearer, userTokens } from './tokens.js'
 import { portOf, startFakeResourceService, startGateway, startSongService, startUpstreams } from './upstreams.js'
 
 const upstreams = await startUpstreams()
@@ -20,6 +20,8 @@ t.teardown(() => revalidating.stop())
 
 const base = gateway.base
 const user = bearer((await userTokens(base, 'dana')).accessToken)
+// Song metadata is written by the pipeline and admins only.
+const admin = bearer((await adminTokens(base)).accessToken)
 const song = (id: number, name = 'We are the champions') => ({
   id,
   name,
@@ -69,15 +71,15 @@ t.test('HEAD, query strings and upstream 4xx pass through unchanged', async (t) 
   const invalid = await http('GET', `${base}/songs/ABC`, { headers: user })
   t.equal(invalid.status, 400)
   t.strictSame(invalid.json, { errorMessage: "Invalid value 'ABC' for ID. Must be a positive integer", errorCode: '400' })
-  const csv = await http('DELETE', `${base}/songs?id=1,V`, { headers: user })
+  const csv = await http('DELETE', `${base}/songs?id=1,V`, { headers: admin })
   t.strictSame(csv.json, { errorMessage: "Invalid ID format: 'V'. Only positive integers are allowed", errorCode: '400' })
-  const validation = await http('POST', `${base}/songs`, { json: {}, headers: user })
+  const validation = await http('POST', `${base}/songs`, { json: {}, headers: admin })
   t.equal(validation.status, 400)
   t.match(validation.json, { errorMessage: 'Validation error', details: { name: 'Song name is required' } })
 })
 
 t.test('GET /songs/{id} is cached; a delete through the gateway invalidates it', async (t) => {
-  await http('POST', `${base}/songs`, { json: song(10), headers: user })
+  await http('POST', `${base}/songs`, { json: song(10), headers: admin })
   const first = await http('GET', `${base}/songs/10`, { headers: user })
   t.equal(first.headers.get('x-cache'), 'MISS')
   const second = await http('GET', `${base}/songs/10`, { headers: user })
@@ -85,11 +87,11 @@ t.test('GET /songs/{id} is cached; a delete through the gateway invalidates it',
   t.strictSame(second.json, song(10))
   t.equal(second.headers.get('content-type'), 'application/json')
 
-  t.strictSame((await http('DELETE', `${base}/songs?id=10`, { headers: user })).json, { ids: [10] })
+  t.strictSame((await http('DELETE', `${base}/songs?id=10`, { headers: admin })).json, { ids: [10] })
   const gone = await http('GET', `${base}/songs/10`, { headers: user })
   t.equal(gone.status, 404, 'not served from the cache after the delete')
 
-  await http('POST', `${base}/songs`, { json: song(10, 'Recreated'), headers: user })
+  await http('POST', `${base}/songs`, { json: song(10, 'Recreated'), headers: admin })
   t.equal(((await http('GET', `${base}/songs/10`, { headers: user })).json as { name: string }).name, 'Recreated')
 })
 
@@ -103,7 +105,7 @@ t.test('GET /storages is cached per query; writes invalidate', async (t) => {
 })
 
 t.test('a resource delete invalidates the cached song of that id (cascade)', async (t) => {
-  await http('POST', `${base}/songs`, { json: song(11), headers: user })
+  await http('POST', `${base}/songs`, { json: song(11), headers: admin })
   await http('GET', `${base}/songs/11`, { headers: user })
   t.equal((await http('GET', `${base}/songs/11`, { headers: user })).headers.get('x-cache'), 'HIT')
   await http('DELETE', `${base}/resources?id=11`, { headers: user })
@@ -136,7 +138,7 @@ t.test('a failing upstream (5xx) is forwarded, counted, and then refused with 50
 
 t.test('song service killed: stale cache answers, uncached reads get 503, then the breaker opens', async (t) => {
   const reader = revalidating.base
-  await http('POST', `${base}/songs`, { json: song(20), headers: user })
+  await http('POST', `${base}/songs`, { json: song(20), headers: admin })
   t.equal((await http('GET', `${reader}/songs/20`, { headers: user })).headers.get('x-cache'), 'MISS')
 
   const songPort = portOf(upstreams.song.base)
@@ -172,7 +174,7 @@ t.test('GET /catalog/{id}: both parts, or the part it has and the missing one na
   // A fresh gateway: nothing cached, every breaker closed.
   const fresh = await startGateway(upstreams)
   t.teardown(() => fresh.stop())
-  await http('POST', `${fresh.base}/songs`, { json: song(30), headers: user })
+  await http('POST', `${fresh.base}/songs`, { json: song(30), headers: admin })
   const full = await http('GET', `${fresh.base}/catalog/30`, { headers: user })
   t.equal(full.status, 200)
   t.strictSame(full.json, { id: 30, song: song(30), resource: { id: 30, state: 'PERMANENT', size: 1234 }, degraded: [], stale: [] })
@@ -189,7 +191,7 @@ t.test('GET /catalog/{id}: both parts, or the part it has and the missing one na
   t.equal((await http('GET', `${fresh.base}/catalog/30`)).status, 401)
 
   // The Song Service down; song 30 is not cached on this gateway (catalog reads fill the cache: use id 32).
-  await http('POST', `${fresh.base}/songs`, { json: song(32), headers: user })
+  await http('POST', `${fresh.base}/songs`, { json: song(32), headers: admin })
   const songPort = portOf(upstreams.song.base)
   await upstreams.song.stop()
   const degraded = await http('GET', `${fresh.base}/catalog/32`, { headers: user })

@@ -42,8 +42,14 @@ export async function startStorageService(database: TestDatabase, s3Endpoint: st
 
 export const ADMIN_PASSWORD = 'gateway-test-admin'
 
-export async function startAuthService(database: TestDatabase, port = 0): Promise<Running> {
-  const config = loadAuthServiceConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', PASSWORD_SCRYPT_COST: '1024', ADMIN_PASSWORD })
+export async function startAuthService(database: TestDatabase, port = 0, env: Record<string, string> = {}): Promise<Running> {
+  const config = loadAuthServiceConfig({
+    DATABASE_URL: database.url,
+    LOG_LEVEL: 'silent',
+    PASSWORD_SCRYPT_COST: '1024',
+    ADMIN_PASSWORD,
+    ...env,
+  })
   return running(await buildAuth(config, silent('auth-service')), port)
 }
 
@@ -57,13 +63,13 @@ export interface Upstreams {
 }
 
 /** Song, Storage and Auth services (each with its own database, S3 for storages) and the resource stand-in. */
-export async function startUpstreams(): Promise<Upstreams> {
+export async function startUpstreams(options: { authEnv?: Record<string, string> } = {}): Promise<Upstreams> {
   const [song, storage, auth] = await Promise.all([startTestDatabase(), startTestDatabase(), startTestDatabase()])
   const s3 = await startTestS3()
   const result: Upstreams = {
     song: await startSongService(song),
     storage: await startStorageService(storage, s3.endpoint),
-    auth: await startAuthService(auth),
+    auth: await startAuthService(auth, 0, options.authEnv),
     resource: await startFakeResourceService(),
     databases: { song, storage, auth },
     // Reads the fields at stop time: a test may have replaced a service with a restarted one.

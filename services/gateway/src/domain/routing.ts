@@ -21,10 +21,14 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
 
 export const isIdempotent = (method: string): boolean => IDEMPOTENT.has(method)
 
-/** Reads need a user; writes to /storages need an admin; /auth is public. */
+/**
+ * Reads need a user; writes to /storages and /songs need an admin (song
+ * metadata is the pipeline's to write: it calls the Song Service directly);
+ * /auth is public. docs/security.md
+ */
 export function requiredAccess(upstream: UpstreamName, method: string): Access {
   if (upstream === 'auth') return 'public'
-  if (upstream === 'storage' && !READS.has(method)) return 'admin'
+  if ((upstream === 'storage' || upstream === 'song') && !READS.has(method)) return 'admin'
   return 'user'
 }
 

@@ -24,6 +24,10 @@ declare module 'fastify' {
     /** The gateway's own routes: what they need. */
     gatewayAccess?: Access
   }
+  interface FastifyInstance {
+    /** Peers whose forwarding headers are believed (TRUSTED_PROXIES); nobody by default: the gateway is the edge. */
+    gatewayTrustedProxies: TrustedProxies
+  }
   interface FastifyRequest {
     /** The verified caller (absent on public routes without a token, and when auth is off). */
     gatewayIdentity?: Identity
@@ -72,6 +76,7 @@ export default fp<{ config: GatewayConfig }>(
     const settings = { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000 }
     const limiter: RateLimiter = app.gatewayRedis ? new RedisRateLimiter(app.gatewayRedis, settings) : new MemoryRateLimiter(settings)
     const proxies = new TrustedProxies(config.TRUSTED_PROXIES)
+    app.decorate('gatewayTrustedProxies', proxies)
 
     async function rateLimit(request: FastifyRequest): Promise<void> {
       const key = request.gatewayIdentity

@@ -1,4 +1,4 @@
-import { nextTraceparent } from '@soundline/platform'
+import { nextTraceparent, type TrustedProxies } from '@soundline/platform'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Identity } from '../../domain/identity.js'
@@ -23,6 +23,13 @@ const HOP_BY_HOP = new Set([
 /** Identity headers are the gateway's to set: whatever a client sends under these names is dropped. */
 const IDENTITY_HEADER = /^x-user-/
 
+/**
+ * Forwarding headers say who the client is; the gateway is the edge, so it
+ * writes them itself and believes a peer's only when the peer is a trusted
+ * proxy (TRUSTED_PROXIES). docs/security.md
+ */
+const FORWARDING_HEADER = /^(x-forwarded-|forwarded$|x-real-ip$)/
+
 function connectionListed(headers: IncomingHttpHeaders): Set<string> {
   const connection = headers.connection
   return new Set(
@@ -35,19 +42,27 @@ function connectionListed(headers: IncomingHttpHeaders): Set<string> {
   )
 }
 
-/** What the upstream receives: the client's headers minus hop-by-hop and identity ones, plus ids, trace and identity. */
-export function upstreamHeaders(request: FastifyRequest, identity: Identity | undefined): Record<string, string | string[]> {
+/**
+ * What the upstream receives: the client's headers minus hop-by-hop, identity
+ * and (from an untrusted peer) forwarding ones, plus ids, trace, identity and
+ * X-Forwarded-For whose right-most entry is the client's address.
+ */
+export function upstreamHeaders(
+  request: FastifyRequest,
+  identity: Identity | undefined,
+  proxies: TrustedProxies,
+): Record<string, string | string[]> {
   const listed = connectionListed(request.headers)
+  const fromProxy = proxies.trusts(request.socket.remoteAddress ?? '')
   const headers: Record<string, string | string[]> = {}
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined || HOP_BY_HOP.has(name) || IDENTITY_HEADER.test(name) || listed.has(name)) continue
+    if (!fromProxy && FORWARDING_HEADER.test(name)) continue
     headers[name] = value
   }
   headers['x-request-id'] = request.id
   headers.traceparent = nextTraceparent(request.headers.traceparent)
-  const peer = request.socket.remoteAddress
-  const forwarded = request.headers['x-forwarded-for']
-  if (peer) headers['x-forwarded-for'] = forwarded ? `${String(forwarded)}, ${peer}` : peer
+  headers['x-forwarded-for'] = proxies.forwardedChain(request.socket.remoteAddress, request.headers['x-forwarded-for']).join(', ')
   headers['x-forwarded-proto'] ??= 'http'
   if (request.headers.host) headers['x-forwarded-host'] ??= request.headers.host
   if (identity) {

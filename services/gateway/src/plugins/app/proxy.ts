@@ -1,4 +1,4 @@
-import { HttpError, type App } from '@soundline/platform'
+import { HttpError, type App, type TrustedProxies } from '@soundline/platform'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Readable } from 'node:stream'
@@ -31,6 +31,7 @@ export class Proxy {
   constructor(
     private readonly upstreams: Record<UpstreamName, Upstream>,
     private readonly cache: ResponseCache,
+    private readonly proxies: TrustedProxies,
   ) {}
 
   async forward(request: FastifyRequest, reply: FastifyReply, name: UpstreamName): Promise<FastifyReply> {
@@ -55,7 +56,7 @@ export class Proxy {
     const slot = cacheSlot('GET', path)
     const hit = slot ? await this.cache.lookup(slot) : undefined
     if (hit?.fresh) return { kind: 'found', value: JSON.parse(hit.entry.body) as T }
-    const call: UpstreamCall = { method: 'GET', path, headers: upstreamHeaders(request, request.gatewayIdentity) }
+    const call: UpstreamCall = { method: 'GET', path, headers: upstreamHeaders(request, request.gatewayIdentity, this.proxies) }
     try {
       const response = await this.upstreams[name].call(call, true)
       if (response.statusCode !== 200) {
@@ -86,7 +87,7 @@ export class Proxy {
     return {
       method: request.method,
       path: request.url,
-      headers: upstreamHeaders(request, request.gatewayIdentity),
+      headers: upstreamHeaders(request, request.gatewayIdentity, this.proxies),
       ...(body ? { body } : {}),
       signal: controller.signal,
     }
@@ -163,7 +164,7 @@ export function proxyRoutes(app: App, name: UpstreamName, tag: string): void {
 
 export default fp(
   async (app) => {
-    app.decorate('gatewayProxy', new Proxy(app.gatewayUpstreams, app.gatewayCache))
+    app.decorate('gatewayProxy', new Proxy(app.gatewayUpstreams, app.gatewayCache, app.gatewayTrustedProxies))
   },
-  { name: 'proxy', dependencies: ['upstreams', 'response-cache'] },
+  { name: 'proxy', dependencies: ['upstreams', 'response-cache', 'access'] },
 )
