@@ -11,7 +11,7 @@ export const SERVICE = {
 }
 
 export async function buildApp(config: ResourceProcessorConfig, logger: Logger): Promise<App> {
-  const app = await createApp({ service: SERVICE, logger })
+  const app = await createApp({ service: SERVICE, logger, server: config })
   await app.register(kafkaPlugin, {
     brokers: config.KAFKA_BROKERS,
     clientId: SERVICE.name,

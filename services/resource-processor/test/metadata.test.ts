@@ -5,6 +5,7 @@ import { Readable } from 'node:stream'
 import t from 'tap'
 import { readAudioFacts } from '../src/domain/audio-file.js'
 import { cleanText, formatDuration, parseYear, toSongMetadata } from '../src/domain/metadata.js'
+import { parseFrame } from '../src/domain/mpeg-frames.js'
 
 /** As the service reads a download: a byte stream and its Content-Length. */
 async function mapFile(bytes: Buffer) {
@@ -74,6 +75,42 @@ t.test('audio longer than 99:59 cannot be a song', async (t) => {
   t.match(result, { ok: false, reason: /^Audio is too long: 10\d:\d\d \(the song duration is mm:ss, at most 99:59\)$/ })
 })
 
+/**
+ * What LAME writes: a first frame holding an Info header (no audio) that
+ * states the frame count of the whole file. Here it claims `claimedFrames`,
+ * whatever audio follows, as a file cut short after encoding does.
+ */
+const id3Length = (file: Buffer) =>
+  10 + ((file.readUInt8(6) << 21) | (file.readUInt8(7) << 14) | (file.readUInt8(8) << 7) | file.readUInt8(9))
+
+function withInfoHeader(file: Buffer, claimedFrames: number): Buffer {
+  const tagLength = id3Length(file)
+  const audio = file.subarray(tagLength)
+  const frameLength = parseFrame(audio)?.length ?? 0
+  // MPEG-1 Layer III: the Info tag follows 17 (mono) or 32 bytes of side information.
+  const infoAt = 4 + (audio.readUInt8(3) >> 6 === 3 ? 17 : 32)
+  const info = Buffer.alloc(frameLength)
+  audio.copy(info, 0, 0, 4)
+  info.write('Info', infoAt, 'latin1')
+  info.writeUInt32BE(0x3, infoAt + 4) // frame count and byte count present
+  info.writeUInt32BE(claimedFrames, infoAt + 8)
+  info.writeUInt32BE(claimedFrames * frameLength, infoAt + 12)
+  return Buffer.concat([file.subarray(0, tagLength), info, audio])
+}
+
+t.test('a file cut short: the duration is the audio that arrived, not what its Info header claims', async (t) => {
+  // 2297 frames of 1152 samples at 44.1 kHz: the header says 60 s; 10 s arrived.
+  const cut = withInfoHeader(mp3({ seconds: 10 }), 2297)
+  t.strictSame(await mapFile(cut), { ok: true, song: { ...queenSong, duration: '00:10' } })
+
+  // The tag and the Info frame alone (a few hundred bytes): no audio at all.
+  const file = mp3({ seconds: 3 })
+  const whole = withInfoHeader(file, 115)
+  const onlyInfo = whole.subarray(0, whole.length - (file.length - id3Length(file)))
+  t.ok(onlyInfo.length < 1_000, `a short file (${onlyInfo.length} bytes)`)
+  t.strictSame(await mapFile(onlyInfo), { ok: false, reason: 'No MPEG audio found in the file' })
+})
+
 t.test('bytes that only pretend to be an MP3 have no audio', async (t) => {
   t.strictSame(await mapFile(fakeMp3Bytes()), { ok: false, reason: 'No MPEG audio found in the file' })
   t.strictSame(await mapFile(truncatedMp3()), { ok: false, reason: 'No MPEG audio found in the file' })
@@ -119,6 +156,8 @@ t.test('rules', async (t) => {
   t.equal(parseYear('1899'), undefined)
   t.equal(cleanText('  Queen\u0000\u0000'), 'Queen')
   t.equal(cleanText('\u0000 '), undefined)
+  t.equal(cleanText('Que\u0001en\u007f\u0085'), 'Queen', 'control characters, which the Song Service refuses, are dropped')
+  t.equal(cleanText('We are\tthe\nchampions'), 'We are the champions', 'tabs and line breaks become spaces')
   t.equal(cleanText(`${'a'.repeat(99)} b`), 'a'.repeat(99), 'no trailing blank after the cut')
   t.strictSame(toSongMetadata({ ...QUEEN_TAGS, unreadable: 'End-Of-Stream' }), {
     ok: false,

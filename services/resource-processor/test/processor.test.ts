@@ -160,6 +160,24 @@ t.test('a Resource Service error is retried until it answers; nothing is lost', 
   t.match((await http('GET', `${base}/metrics`)).text, /processor_errors_total\{[^}]*type="resource.uploaded"[^}]*\} [1-9]/)
 })
 
+t.test("metadata planted under the id beforehand never stands: the song is the file's own", async (t) => {
+  const id = serve(makeMp3({ ...QUEEN_TAGS, seconds: 179, seed: 7 }))
+  // Someone recorded other metadata under the id the upload gets (POST /songs does not check the resource).
+  const planted = { id, name: 'Planted', artist: 'Someone else', album: 'Elsewhere', duration: '00:42', year: '2001' }
+  t.equal((await http('POST', `${songs}/songs`, { json: planted })).status, 200)
+  await upload(id)
+  const [message] = await awaitProcessed(id)
+  t.match(message?.event, { status: 'OK' })
+  t.strictSame((await http('GET', `${songs}/songs/${id}`)).json, {
+    id,
+    name: 'We are the champions',
+    artist: 'Queen',
+    album: 'News of the world',
+    duration: '02:59',
+    year: '1977',
+  })
+})
+
 t.test('health and metrics', async (t) => {
   const ready = await http('GET', `${base}/health/ready`)
   t.equal(ready.status, 200)

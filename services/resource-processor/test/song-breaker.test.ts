@@ -24,7 +24,7 @@ const songs = httpSongStore(
 )
 const invalid = { name: 'x', artist: 'x', album: 'x', duration: '1:00', year: '1899' }
 
-t.test('1,000 invalid POST /songs: 400 each, the breaker stays closed', async (t) => {
+t.test('1,000 invalid songs: 400 each, the breaker stays closed', async (t) => {
   for (let i = 0; i < 1_000; i++) {
     const result = await songs.create(1_000 + i, invalid)
     if (result.accepted) t.fail('accepted')

@@ -12,7 +12,7 @@ export const SERVICE = {
 }
 
 export async function buildApp(config: SongServiceConfig, logger: Logger): Promise<App> {
-  const app = await createApp({ service: SERVICE, logger })
+  const app = await createApp({ service: SERVICE, logger, server: config })
   await app.register(database, { config })
   await app.register(songRepository)
   await app.register(autoload, { dir: fileURLToPath(new URL('./routes', import.meta.url)) })

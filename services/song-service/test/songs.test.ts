@@ -127,6 +127,51 @@ t.test('validation: wrong types, nulls, blanks and huge values', async (t) => {
   t.equal((await http('GET', `${base}/songs/3`)).status, 404, 'nothing was stored')
 })
 
+t.test('control characters in any text field: 400 naming the field, never a database error', async (t) => {
+  const messages = {
+    name: 'Song name must be between 1 and 100 characters',
+    artist: 'Artist name must be between 1 and 100 characters',
+    album: 'Album name must be between 1 and 100 characters',
+    duration: 'Duration must be in mm:ss format with leading zeros',
+    year: 'Year must be between 1900 and 2099',
+  }
+  for (const [field, value] of [
+    ['name', 'a\u0000b'],
+    ['name', 'We are\tthe champions'],
+    ['artist', 'Queen\u007f'],
+    ['album', 'News\u0085'],
+    ['album', 'line\nbreak'],
+    ['duration', '02:59\u0000'],
+    ['year', '1977\u0000'],
+  ] as const) {
+    const res = await http('POST', `${base}/songs`, { json: { ...queen, id: 5, [field]: value } })
+    t.equal(res.status, 400, `${field} ${JSON.stringify(value)}`)
+    t.strictSame(res.json, { errorMessage: 'Validation error', details: { [field]: messages[field] }, errorCode: '400' })
+  }
+  t.equal((await http('GET', `${base}/songs/5`)).status, 404, 'nothing was stored')
+})
+
+t.test("internal upsert: creates, replaces with the sender's values, repeats harmlessly", async (t) => {
+  const { id: _id, ...fields } = queen
+  const created = await http('PUT', `${base}/internal/songs/20`, { json: fields })
+  t.equal(created.status, 200)
+  t.strictSame(created.json, { id: 20 })
+  t.strictSame((await http('PUT', `${base}/internal/songs/20`, { json: fields })).json, { id: 20 }, 'a repeat')
+  t.equal((await http('PUT', `${base}/internal/songs/20`, { json: { ...fields, name: 'Other' } })).status, 200)
+  t.strictSame((await http('GET', `${base}/songs/20`)).json, { ...queen, id: 20, name: 'Other' }, 'replaced')
+
+  const invalid = await http('PUT', `${base}/internal/songs/21`, { json: { ...fields, year: '1899', name: 'a\u0000' } })
+  t.equal(invalid.status, 400)
+  t.strictSame(invalid.json, {
+    errorMessage: 'Validation error',
+    details: { name: 'Song name must be between 1 and 100 characters', year: 'Year must be between 1900 and 2099' },
+    errorCode: '400',
+  })
+  const badId = await http('PUT', `${base}/internal/songs/0`, { json: fields })
+  t.strictSame(badId.json, { errorMessage: "Invalid value '0' for ID. Must be a positive integer", errorCode: '400' })
+  t.equal((await http('GET', `${base}/songs/21`)).status, 404, 'nothing stored for a refused body')
+})
+
 t.test('unknown fields are ignored, not stored', async (t) => {
   const res = await http('POST', `${base}/songs`, { json: { ...queen, id: 4, genre: 'Rock', extra: { a: 1 } } })
   t.equal(res.status, 200)
@@ -218,6 +263,13 @@ t.test('health, metrics and OpenAPI', async (t) => {
   t.match(doc.openapi, /^3\./)
   t.ok(doc.paths['/songs/{id}'], 'GET /songs/{id} is documented')
   t.ok(doc.paths['/songs'], 'POST and DELETE /songs are documented')
+  // Every answer each route can give is declared (docs/api.md "Every response").
+  const declared = (path: string, method: string) =>
+    Object.keys((doc.paths[path] as Record<string, { responses: object }> | undefined)?.[method]?.responses ?? {}).sort()
+  t.strictSame(declared('/songs', 'post'), ['200', '400', '409', '413', '415', '500', '503'])
+  t.strictSame(declared('/songs/{id}', 'get'), ['200', '400', '404', '500', '503'])
+  t.strictSame(declared('/songs', 'delete'), ['200', '400', '413', '415', '500', '503'])
+  t.strictSame(declared('/internal/songs/{id}', 'put'), ['200', '400', '413', '415', '500', '503'])
   t.equal((await http('GET', `${base}/docs`)).status, 200, 'browsable docs')
 })
 

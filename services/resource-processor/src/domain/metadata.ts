@@ -38,11 +38,16 @@ export const MAX_YEAR = 2099
 /**
  * Trimmed text, cut to 100 characters (code points, as the Song Service
  * counts them): a long title is kept shortened rather than failing the song.
- * NULs are dropped: some taggers pad fields with them. Blank means missing.
+ * Control characters, which the Song Service refuses (docs/api.md "Text
+ * fields"), are dropped: taggers pad fields with NULs; a tab or a line break
+ * becomes a space. Blank means missing.
  */
 export function cleanText(raw: string | undefined): string | undefined {
-  // eslint-disable-next-line no-control-regex -- NUL padding is exactly what is removed
-  const text = raw?.replace(/\u0000/g, '').trim()
+  const text = raw
+    ?.replace(/[\t\n\r]/g, ' ')
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    .trim()
   if (!text) return undefined
   const chars = [...text]
   return chars.length > MAX_TEXT_LENGTH ? chars.slice(0, MAX_TEXT_LENGTH).join('').trimEnd() : text

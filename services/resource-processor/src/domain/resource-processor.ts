@@ -20,7 +20,7 @@ export type SongCreation = { accepted: true } | { accepted: false; reason: strin
 
 /** The Song Service; the HTTP adapter implements it. Throws when the service is unavailable. */
 export interface SongStore {
-  /** Accepted also when metadata for the id already exists (a redelivered event). */
+  /** Records the song as the resource's own: replaces other metadata under the id; a repeat is harmless. */
   create(resourceId: number, song: SongMetadata): Promise<SongCreation>
   /** Idempotent: deleting what is not there is fine. */
   delete(resourceId: number): Promise<void>

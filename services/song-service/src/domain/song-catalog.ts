@@ -5,6 +5,8 @@ import type { Song } from '../schemas/songs.js'
 export interface SongRepository {
   /** Inserts the song; false when metadata for that id already exists. */
   insert(song: Song): Promise<boolean>
+  /** Inserts the song, or replaces the one with its id. */
+  upsert(song: Song): Promise<void>
   findById(id: number): Promise<Song | null>
   /** Deletes the ids that exist and returns exactly those. */
   deleteByIds(ids: number[]): Promise<number[]>
@@ -17,6 +19,16 @@ export class SongCatalog {
   async create(song: Song): Promise<{ id: number }> {
     const created = await this.songs.insert(song)
     if (!created) throw httpErrors.conflict(`Metadata for resource ID=${song.id} already exists`)
+    return { id: song.id }
+  }
+
+  /**
+   * The Resource Processor's write (docs/resilience.md "Song metadata is the
+   * file's own"): what the file's tags say becomes the record, whatever was
+   * there before, and a repeat with the same values changes nothing.
+   */
+  async put(song: Song): Promise<{ id: number }> {
+    await this.songs.upsert(song)
     return { id: song.id }
   }
 

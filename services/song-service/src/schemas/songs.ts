@@ -1,4 +1,4 @@
-import { INVALID, REQUIRED, MAX_ID } from '@soundline/platform'
+import { INVALID, REQUIRED, MAX_ID, SafeString } from '@soundline/platform'
 import { Type, type Static } from 'typebox'
 
 /**
@@ -6,7 +6,8 @@ import { Type, type Static } from 'typebox'
  * prescribes for an invalid and for a missing value.
  */
 function text(label: string) {
-  return Type.String({
+  // SafeString: no control characters (PostgreSQL refuses NUL; docs/api.md "Text fields").
+  return SafeString({
     minLength: 1,
     maxLength: 100,
     // Blank is empty: at least one visible character.
@@ -29,14 +30,14 @@ export const Song = Type.Object(
     name: text('Song name'),
     artist: text('Artist name'),
     album: text('Album name'),
-    duration: Type.String({
+    duration: SafeString({
       pattern: '^[0-9]{2}:[0-5][0-9]$',
       description: 'mm:ss with leading zeros',
       examples: ['02:59'],
       [INVALID]: 'Duration must be in mm:ss format with leading zeros',
       [REQUIRED]: 'Duration is required',
     }),
-    year: Type.String({
+    year: SafeString({
       pattern: '^(19|20)[0-9]{2}$',
       description: 'YYYY, 1900..2099',
       examples: ['1977'],
@@ -49,3 +50,7 @@ export const Song = Type.Object(
 )
 
 export type Song = Static<typeof Song>
+
+/** The Song without its id: the body of the internal upsert, whose id is in the path. */
+export const SongFields = Type.Omit(Song, ['id'], { additionalProperties: false })
+export type SongFields = Static<typeof SongFields>

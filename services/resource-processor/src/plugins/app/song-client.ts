@@ -17,16 +17,17 @@ declare module 'fastify' {
 }
 
 /**
- * POST /songs and DELETE /songs of the Song Service. Both are safe to repeat
- * — the POST carries the resource id, so a repeat answers 409 (done), and the
- * DELETE is by id — so both are marked idempotent: retried briefly in place.
+ * The Song Service's internal upsert (PUT /internal/songs/{id}) and DELETE
+ * /songs. Both are safe to repeat, so both are marked idempotent: retried
+ * briefly in place. The upsert makes the record the file's own whatever was
+ * there before: a 409 from POST /songs could not tell a redelivery from other
+ * metadata planted under the id (docs/resilience.md "Song metadata is the file's own").
  */
 export function httpSongStore(client: ServiceCaller): SongStore {
   return {
     async create(resourceId, song) {
-      const response = await client.request('POST', '/songs', { json: { id: resourceId, ...song } }, { idempotent: true })
-      // 409: created by an earlier delivery of the same event (or an earlier attempt of this one).
-      if (response.status === 200 || response.status === 409) {
+      const response = await client.request('PUT', `/internal/songs/${resourceId}`, { json: song }, { idempotent: true })
+      if (response.status === 200) {
         await response.discard()
         return { accepted: true }
       }
@@ -36,7 +37,7 @@ export function httpSongStore(client: ServiceCaller): SongStore {
         return { accepted: false, reason: details.length > 0 ? details.join('; ') : 'rejected by the Song Service' }
       }
       await response.discard()
-      throw new Error(`song-service answered HTTP ${response.status} to POST /songs for resource ${resourceId}`)
+      throw new Error(`song-service answered HTTP ${response.status} to PUT /internal/songs/${resourceId}`)
     },
 
     async delete(resourceId) {

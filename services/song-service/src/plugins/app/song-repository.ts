@@ -24,6 +24,11 @@ export function prismaSongRepository(prisma: PrismaClient): SongRepository {
       }
     },
 
+    async upsert(song: Song) {
+      const { id, ...fields } = song
+      await prisma.song.upsert({ where: { id }, create: song, update: fields })
+    },
+
     async findById(id: number) {
       return prisma.song.findUnique({ where: { id }, select: songFields })
     },
