@@ -76,6 +76,7 @@ RUN --mount=type=cache,target=/root/.npm node -e " \
     done \
  && find node_modules/@prisma/client/runtime -name 'query_compiler_*' ! -name 'query_compiler_fast_bg.postgresql.*' -delete \
  && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete \
+ && find node_modules -mindepth 1 -type d -empty -delete \
  && mkdir -p /out/packages/platform "/out/services/${SERVICE}" \
  && cp -a node_modules package.json /out/ \
  && cp packages/platform/package.json /out/packages/platform/ \

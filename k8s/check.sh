@@ -66,7 +66,7 @@ step "Tiltfile (Starlark with Tilt's builtins, k8s/tools/tiltcheck)"
 check "tiltcheck" bash -c 'cd k8s/tools/tiltcheck && go run . ../../../Tiltfile'
 
 step "render + validate every object, hardened Deployments, schema refusals, skaffold.yaml, PromQL names (tap)"
-check "tap k8s/test" npx tap k8s/test/charts.test.ts k8s/test/skaffold.test.ts k8s/test/promql.test.ts
+check "tap k8s/test" npx tap k8s/test/charts.test.ts k8s/test/cluster-fit.test.ts k8s/test/skaffold.test.ts k8s/test/promql.test.ts
 
 if [ "${1:-}" = "--promql" ]; then
   step "PromQL against a live Prometheus scraping the local stack"

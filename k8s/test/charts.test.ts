@@ -1,11 +1,11 @@
 // The Helm charts: lint-clean values, rendered objects valid against the Kubernetes and
 // Prometheus-operator schemas, hardened Deployments, and wrong values refused by the schema.
 //   npx tap k8s/test/charts.test.ts      (needs helm on PATH or HELM=<path>; k8s/check.sh installs it)
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { parse } from 'yaml'
-import { SERVICE_CHARTS, buildDependencies, helm, helmMissing, render, repoRoot, validateObject, type K8sObject } from './helm.js'
+import { MONITORING_APIS, SERVICE_CHARTS, buildDependencies, helm, helmMissing, render, repoRoot, validateObject, type K8sObject } from './helm.js'
 
 const missing = helmMissing()
 if (missing !== null) {
@@ -19,6 +19,8 @@ if (missing !== null) {
 interface Container {
   name: string
   image: string
+  command?: string[]
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]
   securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[]; add?: string[] } }
   resources?: { limits?: Record<string, unknown>; requests?: Record<string, unknown> }
   livenessProbe?: { httpGet?: { path?: string } }
@@ -83,7 +85,7 @@ function run(): void {
     for (const set of valueSets(chart)) {
       t.test(`${chart} (${set.name} values): every rendered object is valid`, async (t) => {
         const namespace = set.name === 'staging' ? 'soundline-staging' : 'soundline'
-        const objects = render(`charts/${chart}`, chart, namespace, set.args)
+        const objects = render(`charts/${chart}`, chart, namespace, [...set.args, ...MONITORING_APIS])
         const kinds = objects.map((o) => o.kind).sort()
         for (const kind of ['Deployment', 'Service', 'ServiceAccount', 'PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor']) {
           t.ok(kinds.includes(kind), `renders a ${kind}`)
@@ -109,7 +111,16 @@ function run(): void {
         const migrates = (pod.initContainers ?? []).find((c) => c.name === 'migrate')
         const ownsDatabase = !['gateway', 'resource-processor'].includes(chart)
         t.equal(Boolean(migrates), ownsDatabase, ownsDatabase ? 'migrates before serving' : 'has no migration step')
-        if (migrates) t.match(migrates.image, /migrate[:@]/, 'the migration image')
+        if (migrates) {
+          t.equal(migrates.image, main.image, 'migrates from the service image itself (no separate migration image)')
+          t.same(migrates.command, ['node', '/app/packages/platform/dist/cli/migrate.js'], "runs the project's migrator")
+          const values = parse(readFileSync(path.join(repoRoot, 'charts', chart, 'values.yaml'), 'utf8')) as { migrations: { database: string } }
+          const dir = migrates.env?.find((e) => e.name === 'MIGRATIONS_DIR')?.value
+          t.equal(dir, `/app/prisma/${values.migrations.database}/migrations`, 'MIGRATIONS_DIR is its database folder in the image')
+          t.ok(existsSync(path.join(repoRoot, 'prisma', values.migrations.database, 'migrations')), `prisma/${values.migrations.database}/migrations exists`)
+          const url = migrates.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef
+          t.same(url, main.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef, 'the same DATABASE_URL Secret as the service')
+        }
 
         const monitor = objects.find((o) => o.kind === 'ServiceMonitor')
         t.ok(monitor?.metadata.labels?.release, 'ServiceMonitor carries the Prometheus selector label')
@@ -123,6 +134,9 @@ function run(): void {
         { set: ['--set', 'securityContext.readOnlyRootFilesystem=false'], path: '/securityContext/readOnlyRootFilesystem' },
         { set: ['--set', 'securityContext.runAsNonRoot=false'], path: '/securityContext/runAsNonRoot' },
         { set: ['--set-string', 'serviceMonitor.enabled=yes'], path: '/serviceMonitor/enabled' },
+        { set: ['--set-string', 'serviceMonitor.force=yes'], path: '/serviceMonitor/force' },
+        // The separate migration image is gone: the init container runs the service image.
+        { set: ['--set', 'migrations.image.repository=soundline/migrate'], path: '/migrations' },
         { set: ['--set', 'image.pullPolicy=Sometimes'], path: '/image/pullPolicy' },
         { set: ['--set', 'probes.readiness.path=health'], path: '/probes/readiness/path' },
         { set: ['--set', 'resources.limits.memory=lots'], path: '/resources/limits/memory' },
@@ -144,9 +158,9 @@ function run(): void {
     })
 
     t.test(`${chart}: switches`, async (t) => {
-      const off = render(`charts/${chart}`, chart, 'soundline', ['--set', 'serviceMonitor.enabled=false', '--set', 'networkPolicy.enabled=false', '--set', 'podDisruptionBudget.enabled=false'])
+      const off = render(`charts/${chart}`, chart, 'soundline', ['--set', 'serviceMonitor.enabled=false', '--set', 'networkPolicy.enabled=false', '--set', 'podDisruptionBudget.enabled=false', ...MONITORING_APIS])
       t.notOk(off.some((o) => ['ServiceMonitor', 'NetworkPolicy', 'PodDisruptionBudget'].includes(o.kind)), 'ServiceMonitor, NetworkPolicy and PDB can be switched off')
-      const relabelled = render(`charts/${chart}`, chart, 'soundline', ['--set', 'serviceMonitor.labels.release=prometheus', '--set', 'serviceMonitor.labels.team=audio'])
+      const relabelled = render(`charts/${chart}`, chart, 'soundline', ['--set', 'serviceMonitor.labels.release=prometheus', '--set', 'serviceMonitor.labels.team=audio', ...MONITORING_APIS])
       const monitor = relabelled.find((o) => o.kind === 'ServiceMonitor')
       t.equal(monitor?.metadata.labels?.release, 'prometheus', 'the selector label is configurable')
       t.equal(monitor?.metadata.labels?.team, 'audio', 'extra selector labels are added')
@@ -162,7 +176,7 @@ function run(): void {
     for (const args of [[], ['-f', 'k8s/values/infra-staging.yaml']]) {
       const lint = helm(['lint', '--strict', 'k8s/charts/soundline-infra', ...args])
       t.equal(lint.status, 0, `lint ${args.join(' ') || 'defaults'}`, { output: lint.stdout + lint.stderr })
-      const objects = render('k8s/charts/soundline-infra', 'soundline-infra', 'soundline', args)
+      const objects = render('k8s/charts/soundline-infra', 'soundline-infra', 'soundline', [...args, ...MONITORING_APIS])
       for (const object of objects) t.equal(await validateObject(object), null, `${object.kind}/${object.metadata.name} is valid`)
       const dashboards = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1')
       t.equal(dashboards.length, 3, 'three dashboards labelled grafana_dashboard: "1"')

@@ -50,6 +50,12 @@ export function buildDependencies(): void {
   depsBuilt = true
 }
 
+/**
+ * `helm template` sees no cluster: these flags tell it the Prometheus operator's API is served,
+ * as on a cluster with its CRDs, so ServiceMonitor and PrometheusRule objects are rendered.
+ */
+export const MONITORING_APIS = ['--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor', '--api-versions', 'monitoring.coreos.com/v1/PrometheusRule']
+
 export function render(chartDir: string, release: string, namespace: string, extraArgs: string[] = []): K8sObject[] {
   const result = helm(['template', release, chartDir, '--namespace', namespace, ...extraArgs])
   if (result.status !== 0) throw new Error(`helm template ${chartDir} ${extraArgs.join(' ')}: ${result.stderr}`)

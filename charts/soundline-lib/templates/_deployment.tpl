@@ -47,21 +47,21 @@ spec:
       terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}
       {{- if .Values.migrations.enabled }}
       initContainers:
-        # `prisma migrate deploy` before this pod serves (see docs/kubernetes.md, "Migrations").
+        # The project's migrator from the service's own image: no Prisma engine, and the
+        # same advisory lock and _prisma_migrations bookkeeping as `prisma migrate deploy`
+        # (see docs/kubernetes.md, "Migrations").
         - name: migrate
-          {{- /* Same tag as the service image unless migrations.image.tag says otherwise. */}}
-          {{- $migrateImage := dict "repository" .Values.migrations.image.repository "digest" .Values.migrations.image.digest "tag" (default .Values.image.tag .Values.migrations.image.tag) }}
-          image: {{ include "soundline-lib.imageRef" (list $migrateImage .) | quote }}
-          imagePullPolicy: {{ .Values.migrations.image.pullPolicy }}
-          args:
-            - migrate
-            - deploy
-            - --config
-            - {{ printf "prisma/%s/prisma.config.ts" .Values.migrations.database | quote }}
+          image: {{ include "soundline-lib.imageRef" (list .Values.image .) | quote }}
+          imagePullPolicy: {{ .Values.image.pullPolicy }}
+          command: ["node", "/app/packages/platform/dist/cli/migrate.js"]
           env:
             {{- include "soundline-lib.secretEnv" . | trim | nindent 12 }}
-            - name: HOME
-              value: /tmp
+            - name: MIGRATIONS_DIR
+              value: {{ printf "/app/prisma/%s/migrations" .Values.migrations.database | quote }}
+            {{- with get (.Values.config | default dict) "LOG_LEVEL" }}
+            - name: LOG_LEVEL
+              value: {{ . | quote }}
+            {{- end }}
           securityContext:
             {{- toYaml .Values.securityContext | nindent 12 }}
           resources:

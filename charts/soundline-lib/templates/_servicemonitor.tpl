@@ -1,5 +1,11 @@
+{{- /*
+Only where the cluster serves the Prometheus operator's API (its CRDs are installed), or
+when serviceMonitor.force says so: without the CRD, `helm install` would fail with
+`no matches for kind "ServiceMonitor"` (docs/kubernetes.md, "Observability").
+*/ -}}
 {{- define "soundline-lib.servicemonitor" -}}
-{{- if .Values.serviceMonitor.enabled -}}
+{{- $apiServed := .Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor" -}}
+{{- if and .Values.serviceMonitor.enabled (or $apiServed .Values.serviceMonitor.force) -}}
 apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata:
