@@ -37,6 +37,11 @@ t.teardown(() => database.stop())
 const { app, base } = await startStorageService(database.url)
 t.teardown(() => app.close())
 
+const BUCKET_MESSAGE =
+  "Bucket must be a valid S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit, no '..', not an IP address, no prefix or suffix that S3 reserves"
+const PATH_MESSAGE =
+  "Path must be '/' or '/'-separated segments of letters, digits and . _ ~ - (none empty, '.' or '..'), at most 512 characters"
+
 const defaults = [
   { id: 1, storageType: 'STAGING', bucket: 'resources-staging', path: '/staging' },
   { id: 2, storageType: 'PERMANENT', bucket: 'resources-permanent', path: '/permanent' },
@@ -77,8 +82,8 @@ t.test('validation messages', async (t) => {
     errorMessage: 'Validation error',
     details: {
       storageType: 'Storage type must be STAGING or PERMANENT',
-      bucket: 'Bucket must be a valid S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens',
-      path: "Path must start with '/' and contain only letters, digits and . _ ~ - /",
+      bucket: BUCKET_MESSAGE,
+      path: PATH_MESSAGE,
     },
     errorCode: '400',
   })
@@ -105,6 +110,72 @@ t.test('DELETE by CSV', async (t) => {
   const bad = await http('DELETE', `${base}/storages?id=1,x`)
   t.equal(bad.status, 400)
   t.strictSame(bad.json, { errorMessage: "Invalid ID format: 'x'. Only positive integers are allowed", errorCode: '400' })
+})
+
+t.test('buckets S3 refuses are refused here, before a bucket or a row exists', async (t) => {
+  const refused = [
+    'xn--sec-probe',
+    'sthree-sec-probe',
+    'amzn-s3-demo-bucket',
+    'sec-probe-s3alias',
+    'sec-probe--ol-s3',
+    'sec-probe.mrap',
+    'sec-probe--x-s3',
+    'sec-probe--table-s3',
+    '10.0.0.1',
+    'a..b',
+    'a.b-',
+    'ab\u0000c',
+    'abc\u0085',
+  ]
+  for (const bucket of refused) {
+    const res = await http('POST', `${base}/storages`, { json: { storageType: 'STAGING', bucket, path: '/x' } })
+    t.equal(res.status, 400, `bucket ${JSON.stringify(bucket)} is refused`)
+    t.strictSame(res.json, { errorMessage: 'Validation error', details: { bucket: BUCKET_MESSAGE }, errorCode: '400' })
+    if (!bucket.includes('\u0000')) t.notOk(await bucketExists(bucket), `no bucket ${bucket}`)
+  }
+  for (const bucket of ['abc', 'a'.repeat(63), 'my.bucket-1', 'xn-a', 'sthree', 's3alias-first', '1.2.3.4.5']) {
+    const res = await http('POST', `${base}/storages`, { json: { storageType: 'STAGING', bucket, path: '/x' } })
+    t.equal(res.status, 200, `bucket ${bucket} is accepted`)
+  }
+})
+
+t.test('paths are normalised key prefixes: no empty, . or .. segments, no control characters', async (t) => {
+  const refused = [
+    '/../../..',
+    '//',
+    '/a/./b',
+    '/a/../b',
+    '/a//b',
+    '/a/',
+    '/.',
+    '/..',
+    'files',
+    '',
+    '/a b',
+    '/a\u0000',
+    '/a\u007f',
+    `/${'a'.repeat(512)}`,
+  ]
+  for (const path of refused) {
+    const res = await http('POST', `${base}/storages`, { json: { storageType: 'STAGING', bucket: 'paths-bucket', path } })
+    t.equal(res.status, 400, `path ${JSON.stringify(path)} is refused`)
+    t.strictSame(res.json, { errorMessage: 'Validation error', details: { path: PATH_MESSAGE }, errorCode: '400' })
+  }
+  for (const path of ['/', '/files', '/a/b/c', '/.hidden/x', '/a..b/...', '/v1.2/~user_x', `/${'a'.repeat(511)}`]) {
+    const res = await http('POST', `${base}/storages`, { json: { storageType: 'STAGING', bucket: 'paths-bucket', path } })
+    t.equal(res.status, 200, `path ${path.slice(0, 40)} is accepted`)
+  }
+})
+
+t.test('a query string with control characters is refused in the validation form', async (t) => {
+  const res = await http('GET', `${base}/storages?type=STAGING%00`)
+  t.equal(res.status, 400)
+  t.strictSame(res.json, {
+    errorMessage: 'Validation error',
+    details: { type: 'Storage type must be STAGING or PERMANENT' },
+    errorCode: '400',
+  })
 })
 
 t.test('readiness reports db and s3', async (t) => {

@@ -1,4 +1,4 @@
-import { ensureBucket, httpErrors, type Logger } from '@soundline/platform'
+import { ensureBucket, expireIncompleteUploads, httpErrors, type Logger } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { PrismaClient } from '../../generated/prisma/client.js'
@@ -55,7 +55,8 @@ export function s3Buckets(s3: S3Client, logger: Logger): Buckets {
   return {
     async ensure(bucket: string) {
       try {
-        await ensureBucket(s3, bucket, logger)
+        // Parts of uploads that could not abort would otherwise stay (and be billed) forever.
+        if ((await ensureBucket(s3, bucket, logger)) === 'created') await expireIncompleteUploads(s3, bucket, logger)
       } catch (error) {
         logger.warn({ err: error, bucket }, 'could not ensure bucket')
         throw httpErrors.serviceUnavailable(`Object storage is unavailable: could not create bucket '${bucket}'`, 5)
