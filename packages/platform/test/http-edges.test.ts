@@ -220,29 +220,39 @@ t.test('timeouts and load shedding come from the environment, checked', async (t
   t.equal(app.server.timeout, 30_000, 'idle (socket) timeout')
 })
 
+/** Keeps the event loop busy in slices of `sliceMs` (yielding between them) for `totalMs`. */
+async function saturate(totalMs: number, sliceMs: number): Promise<void> {
+  const until = Date.now() + totalMs
+  while (Date.now() < until) {
+    const sliceEnd = Date.now() + sliceMs
+    while (Date.now() < sliceEnd);
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
 t.test('a saturated event loop sheds requests with 503 and Retry-After; liveness still answers', async (t) => {
   const { port } = await start({ server: { LOAD_SHED_EVENT_LOOP_DELAY_MS: 50 }, loadSheddingSampleMs: 100 })
-  // Shedding is armed two samples after listening.
-  await new Promise((resolve) => setTimeout(resolve, 400))
-  const sockets = ['GET /things/1', 'GET /health/live'].map((line) => {
-    const socket = net.connect(port, '127.0.0.1')
-    let text = ''
-    socket.on('data', (chunk) => (text += chunk.toString('latin1')))
-    const answered = new Promise<string>((resolve) => socket.on('end', () => resolve(text)))
-    return { socket, line, answered }
-  })
-  await Promise.all(sockets.map(({ socket }) => new Promise((resolve) => socket.once('connect', resolve))))
-  for (const { socket, line } of sockets) socket.write(`${line} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
-  // Saturate: the requests above are read only after this.
-  const until = Date.now() + 1_500
-  while (Date.now() < until);
-  const [shed, live] = await Promise.all(sockets.map(({ answered }) => answered))
-  const answer = parseRaw({ text: shed ?? '', closed: true, ms: 0 })
-  t.equal(answer.status, 503)
-  t.strictSame(answer.json, { errorMessage: 'Service is overloaded: try again later', errorCode: '503' })
-  t.equal(answer.headers.get('retry-after'), '5')
-  t.equal(answer.headers.get('content-type'), 'application/json')
-  t.equal(parseRaw({ text: live ?? '', closed: true, ms: 0 }).status, 200, 'the liveness probe is never shed')
+  const ask = async (line: string) =>
+    parseRaw(await rawExchange(port, (socket) => socket.write(`${line} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)))
+
+  // One long pause is not saturation: nothing is shed after it.
+  await saturate(600, 600)
+  t.equal((await ask('GET /things/1')).status, 200, 'a single pause sheds nothing')
+
+  // Sustained lag: 200 ms busy slices for 1.2 s, and the requests arrive while it goes on.
+  const busy = saturate(2_000, 200)
+  await new Promise((resolve) => setTimeout(resolve, 1_200))
+  const [shed, live] = await Promise.all([ask('GET /things/1'), ask('GET /health/live')])
+  await busy
+  t.equal(shed.status, 503)
+  t.strictSame(shed.json, { errorMessage: 'Service is overloaded: try again later', errorCode: '503' })
+  t.equal(shed.headers.get('retry-after'), '5')
+  t.equal(shed.headers.get('content-type'), 'application/json')
+  t.equal(live.status, 200, 'the liveness probe is never shed')
+
+  // The lag gone, requests are served again.
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.equal((await ask('GET /things/1')).status, 200, 'served again once the loop is idle')
 })
 
 t.test('OpenAPI: every route lists 500 and 503, and 400/413/415 where there is input or a body', async (t) => {

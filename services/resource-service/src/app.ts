@@ -16,7 +16,7 @@ export const SERVICE = {
 }
 
 export async function buildApp(config: ResourceServiceConfig, logger: Logger): Promise<App> {
-  const app = await createApp({ service: SERVICE, logger })
+  const app = await createApp({ service: SERVICE, logger, server: config })
   await app.register(database, { config })
   await app.register(s3, { config })
   await app.register(kafkaPlugin, {

@@ -136,8 +136,10 @@ t.test('not found and bad ids', async (t) => {
 t.test('bad uploads: contract errors, no object, no row', async (t) => {
   const invalid = (type: string) => ({ errorMessage: `Invalid file format: ${type}. Only MP3 files are allowed`, errorCode: '400' })
   const cut = makeMp3({ title: 'A title long enough' })
+  const empty = await upload(base, new Uint8Array())
+  t.equal(empty.status, 400, 'empty')
+  t.strictSame(empty.json, { errorMessage: 'Request body is empty: an MP3 file is required', errorCode: '400' }, 'empty: no file at all')
   const bodies: [string, Uint8Array][] = [
-    ['empty', new Uint8Array()],
     ['PNG', pngBytes()],
     ['WAV', wavBytes()],
     ['random bytes', Uint8Array.from({ length: 20_000 }, (_, i) => (i * 7919 + 13) % 251)],
@@ -158,6 +160,14 @@ t.test('bad uploads: contract errors, no object, no row', async (t) => {
   const noType = await http('POST', `${base}/resources`, { body: song })
   t.equal(noType.status, 400)
   t.strictSame(noType.json, invalid('(none)'))
+
+  const tab = await upload(base, song, { 'idempotency-key': 'key\twith-tab' })
+  t.equal(tab.status, 400)
+  t.strictSame(tab.json, {
+    errorMessage: 'Validation error',
+    details: { 'idempotency-key': 'Idempotency-Key must be 1 to 255 characters without control characters' },
+    errorCode: '400',
+  })
 
   t.equal(await rowCount(), 1, 'only the first upload has a row')
   t.equal((await objectKeys(stack.s3, stack.stagingBucket)).length, 1, 'only the first upload has an object')
@@ -251,4 +261,16 @@ t.test('OpenAPI lists the routes', async (t) => {
   // HEAD is served but @fastify/swagger leaves HEAD routes out of the document unless told otherwise (platform setting).
   t.ok(docs.paths['/resources/{id}']?.get, '/resources/{id}')
   t.ok(docs.paths['/resources/{id}/status']?.get, '/resources/{id}/status')
+  // Every answer each route gives is declared (docs/api.md "Every response").
+  const declared = (path: string, method: string) =>
+    Object.keys((docs.paths[path]?.[method] as { responses?: object } | undefined)?.responses ?? {}).sort()
+  for (const method of ['get', 'head']) {
+    t.strictSame(declared('/resources/{id}', method), ['200', '206', '400', '404', '416', '500', '503'], `${method} /resources/{id}`)
+  }
+  const file = (docs.paths['/resources/{id}']?.get as { responses: Record<string, { content?: object }> }).responses
+  t.ok(file['200']?.content && 'audio/mpeg' in file['200'].content, '200 is audio/mpeg')
+  t.ok(file['206']?.content && 'audio/mpeg' in file['206'].content, '206 is audio/mpeg')
+  t.strictSame(declared('/resources', 'post'), ['200', '400', '409', '413', '500', '503'], 'an upload never answers 415')
+  t.strictSame(declared('/resources', 'delete'), ['200', '400', '413', '500', '503'], 'nor a delete: the routes take every type')
+  t.strictSame(declared('/resources/{id}/status', 'get'), ['200', '400', '404', '500', '503'])
 })

@@ -5,6 +5,9 @@ import { httpErrors } from '../http/errors.js'
 /** Seconds a shed client is told to wait: a few sample intervals, time for the backlog to drain. */
 export const LOAD_SHED_RETRY_AFTER_SECONDS = 5
 
+/** Samples in a row over the limit before requests are shed (about 3 s with the default 1 s samples). */
+export const SUSTAINED_SAMPLES = 3
+
 /** Routes that answer even under pressure: the liveness probe (a busy pod is not a dead one) and the metrics that show the pressure. */
 const NEVER_SHED = new Set(['/health/live', '/metrics'])
 
@@ -17,8 +20,9 @@ export interface LoadSheddingOptions {
 
 /**
  * Sheds load instead of queueing it without bound (docs/api.md "Load
- * shedding"): while the event loop lags, new requests get the contract's 503
- * with Retry-After at once, so callers back off and their breakers see it.
+ * shedding"): while the event loop lags (its average delay over a sample is
+ * above the limit, SUSTAINED_SAMPLES samples in a row), new requests get the
+ * contract's 503 with Retry-After at once, so callers back off.
  */
 export async function installLoadShedding(app: FastifyInstance, options: LoadSheddingOptions): Promise<void> {
   if (options.maxEventLoopDelayMs <= 0) return
@@ -28,20 +32,20 @@ export async function installLoadShedding(app: FastifyInstance, options: LoadShe
     route.config = { ...(route.config as object), pressureHandler: () => undefined } as typeof route.config
   })
   const sampleIntervalMs = options.sampleIntervalMs ?? 1_000
-  // Start-up blocks the loop (migrations, PGlite in tests) before anyone is
-  // served: that lag is not load. Shedding starts two samples after listening.
-  let armed = false
-  app.addHook('onListen', async () => {
-    setTimeout(() => (armed = true), 2 * sampleIntervalMs).unref()
-  })
+  // One long pause (start-up migrations, a GC, PGlite in tests) is not load:
+  // requests are shed only while several samples in a row lag.
+  const recent: number[] = []
   await app.register(underPressure, {
-    maxEventLoopDelay: options.maxEventLoopDelayMs,
     sampleInterval: sampleIntervalMs,
+    healthCheckInterval: sampleIntervalMs,
+    healthCheck: async (instance) => {
+      recent.push(instance.memoryUsage().eventLoopDelay)
+      if (recent.length > SUSTAINED_SAMPLES) recent.shift()
+      return !(recent.length === SUSTAINED_SAMPLES && recent.every((delay) => delay > options.maxEventLoopDelayMs))
+    },
     retryAfter: LOAD_SHED_RETRY_AFTER_SECONDS,
-    // Nothing returned lets the request through; a rejected promise goes to the
-    // error handler: the contract's body and Retry-After.
+    // A rejected promise goes to the error handler: the contract's body and Retry-After.
     pressureHandler: (request) => {
-      if (!armed) return undefined
       request.log.warn('event loop saturated: request shed')
       return Promise.reject(httpErrors.serviceUnavailable('Service is overloaded: try again later', LOAD_SHED_RETRY_AFTER_SECONDS))
     },

@@ -6,6 +6,11 @@ export class NotMp3Error extends Error {
   override name = 'NotMp3Error'
 }
 
+/** Nothing was sent: an empty body is a missing file, not a file of the wrong format. */
+export class EmptyFileError extends Error {
+  override name = 'EmptyFileError'
+}
+
 export class TooLargeError extends Error {
   override name = 'TooLargeError'
   constructor(readonly limit: number) {
@@ -56,6 +61,7 @@ export class Mp3Inspector extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
+    if (this.seen === 0) return callback(new EmptyFileError('the body is empty'))
     // One complete frame and nothing (or a cut-off header) after it is still MP3.
     const complete = this.phase === 'done' || (this.phase === 'second-frame' && this.seen >= this.at)
     if (!complete) return callback(new NotMp3Error('the bytes end before an MPEG audio frame'))

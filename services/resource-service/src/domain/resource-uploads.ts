@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Writable, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { httpErrors, type Logger } from '@soundline/platform'
-import { Mp3Inspector, NotMp3Error, TooLargeError, type InspectedFile } from './mp3-inspector.js'
+import { EmptyFileError, Mp3Inspector, NotMp3Error, TooLargeError, type InspectedFile } from './mp3-inspector.js'
 import type { ResourceRepository } from './resource-repository.js'
 import { objectKeyIn, type ObjectLocation, type ObjectStore, type Resource, type StorageCatalog } from './resource.js'
 
@@ -21,6 +21,9 @@ export interface Upload {
 export function isMp3ContentType(contentType: string | undefined): boolean {
   return contentType?.split(';')[0]?.trim().toLowerCase() === MP3_CONTENT_TYPE
 }
+
+/** docs/api.md "Resource Service specifics": the type is right, the file is missing. */
+export const EMPTY_BODY_MESSAGE = 'Request body is empty: an MP3 file is required'
 
 function invalidFormat(contentType: string | undefined) {
   return httpErrors.badRequest(`Invalid file format: ${contentType ?? '(none)'}. Only MP3 files are allowed`)
@@ -43,6 +46,7 @@ export class ResourceUploads {
   async upload(upload: Upload): Promise<{ id: number }> {
     if (!isMp3ContentType(upload.contentType)) throw invalidFormat(upload.contentType)
     if (upload.contentLength !== undefined && upload.contentLength > this.maxBytes) throw this.tooLarge()
+    if (upload.contentLength === 0) throw httpErrors.badRequest(EMPTY_BODY_MESSAGE)
     const previous = upload.idempotencyKey ? await this.resources.findByIdempotencyKey(upload.idempotencyKey) : null
     if (previous) {
       // A retry: check the bytes but store nothing.
@@ -84,6 +88,7 @@ export class ResourceUploads {
       else if (location) await this.objects.upload(location, inspector)
     } catch (error) {
       if (location) await this.discard(location)
+      if (error instanceof EmptyFileError) throw httpErrors.badRequest(EMPTY_BODY_MESSAGE)
       if (error instanceof NotMp3Error) throw invalidFormat(upload.contentType)
       if (error instanceof TooLargeError) throw this.tooLarge()
       throw error

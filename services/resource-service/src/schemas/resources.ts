@@ -1,20 +1,28 @@
-import { INVALID } from '@soundline/platform'
+import { INVALID, SafeString } from '@soundline/platform'
 import { Type, type Static } from 'typebox'
 
 export const UploadHeaders = Type.Object({
+  // Not a SafeString: any type but audio/mpeg, control characters included, gets the
+  // contract's "Invalid file format" message from the upload itself.
   'content-type': Type.Optional(Type.String({ description: 'Must be audio/mpeg', examples: ['audio/mpeg'] })),
   'idempotency-key': Type.Optional(
-    Type.String({
+    SafeString({
       minLength: 1,
       maxLength: 255,
       description: 'Retries with the same key (and the same bytes) return the same id and store nothing twice',
-      [INVALID]: 'Idempotency-Key must be 1 to 255 characters',
+      [INVALID]: 'Idempotency-Key must be 1 to 255 characters without control characters',
     }),
   ),
 })
 
 export const RangeHeaders = Type.Object({
-  range: Type.Optional(Type.String({ description: 'One byte range: bytes=a-b, bytes=a- or bytes=-n', examples: ['bytes=0-1023'] })),
+  range: Type.Optional(
+    SafeString({
+      description: 'One byte range: bytes=a-b, bytes=a- or bytes=-n',
+      examples: ['bytes=0-1023'],
+      [INVALID]: 'Range must be text without control characters',
+    }),
+  ),
 })
 
 export const ResourceState = Type.Union([Type.Literal('STAGING'), Type.Literal('PERMANENT'), Type.Literal('FAILED')])

@@ -15,7 +15,18 @@ import { MP3_CONTENT_TYPE } from '../../domain/resource-uploads.js'
 import type { Resource } from '../../domain/resource.js'
 import { RangeHeaders, ResourceStatus, UploadHeaders } from '../../schemas/resources.js'
 
-const fileErrors = { 400: ErrorBody, 404: ErrorBody, 416: ErrorBody }
+/** The bytes, declared so that the OpenAPI document shows what GET and HEAD answer. */
+function fileAnswer(description: string) {
+  return { description, content: { 'audio/mpeg': { schema: { type: 'string', format: 'binary' } } } }
+}
+
+const fileResponses = {
+  200: fileAnswer('The whole file (Content-Length > 0, Accept-Ranges: bytes); HEAD: the same headers, no body'),
+  206: fileAnswer('One satisfiable byte range (Content-Range: bytes a-b/size); HEAD: the same headers, no body'),
+  400: ErrorBody,
+  404: ErrorBody,
+  416: { ...ErrorBody, description: 'Unsatisfiable range; Content-Range: bytes */size' },
+}
 
 function sendFile(reply: FastifyReply, file: FileResponse): FastifyReply {
   const length = file.range ? file.range.end - file.range.start + 1 : file.size
@@ -71,7 +82,7 @@ export default async function resourceRoutes(app: App): Promise<void> {
       tags: ['resources'],
       params: IdParams,
       headers: RangeHeaders,
-      response: fileErrors,
+      response: fileResponses,
     },
     handler: async (request, reply) =>
       sendFile(reply, await app.resourceLibrary.file(parsePathId(request.params.id), request.headers.range, false)),
@@ -83,7 +94,7 @@ export default async function resourceRoutes(app: App): Promise<void> {
       tags: ['resources'],
       params: IdParams,
       headers: RangeHeaders,
-      response: fileErrors,
+      response: fileResponses,
     },
     handler: async (request, reply) =>
       sendFile(reply, await app.resourceLibrary.file(parsePathId(request.params.id), request.headers.range, true)),
