@@ -13,7 +13,7 @@ export const SERVICE = {
 }
 
 export async function buildApp(config: AuthServiceConfig, logger: Logger): Promise<App> {
-  const app = await createApp({ service: SERVICE, logger })
+  const app = await createApp({ service: SERVICE, logger, server: config })
   await app.register(database, { config })
   await app.register(auth, { config })
   await app.register(firstAdmin, { config })

@@ -15,7 +15,7 @@ export const SERVICE = {
 }
 
 export async function buildApp(config: GatewayConfig, logger: Logger): Promise<App> {
-  const app = await createApp({ service: SERVICE, logger })
+  const app = await createApp({ service: SERVICE, logger, server: config })
   await app.register(redis, { config })
   await app.register(upstreams, { config })
   await app.register(responseCache, { config })
