@@ -14,7 +14,14 @@ export * from './schemas/common.js'
 export { applyMigrations, readMigrations, migrationChecksum, MigrationHistoryError, type MigrateOptions } from './db/migrate.js'
 export { createPrismaClient, pingDatabase, type PrismaClientLike, type PrismaClientFactoryOptions } from './db/prisma.js'
 export { connectDatabase, type DatabaseOptions } from './db/database.js'
-export { createS3Client, ensureBucket, pingS3, type S3ClientConfig } from './s3/client.js'
+export {
+  createS3Client,
+  ensureBucket,
+  expireIncompleteUploads,
+  ABORT_INCOMPLETE_UPLOADS_RULE,
+  pingS3,
+  type S3ClientConfig,
+} from './s3/client.js'
 export { connectS3, type S3Settings } from './s3/s3-component.js'
 export { createKafka, createProducer, ensureTopics, type KafkaClientConfig } from './kafka/client.js'
 export * from './events/events.js'

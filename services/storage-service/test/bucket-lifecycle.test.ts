@@ -55,7 +55,13 @@ t.teardown(() => database.stop())
 const app = await buildApp(loadStorageServiceConfig({ DATABASE_URL: database.url, S3_ENDPOINT: proxyEndpoint }), logger)
 t.teardown(() => app.close())
 const base = await listenOnFreePort(app)
-const s3 = createS3Client({ endpoint: s3Server.endpoint, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test', forcePathStyle: true })
+const s3 = createS3Client({
+  endpoint: s3Server.endpoint,
+  region: 'us-east-1',
+  accessKeyId: 'test',
+  secretAccessKey: 'test',
+  forcePathStyle: true,
+})
 t.teardown(() => s3.destroy())
 
 t.test('a new storage: bucket created, with a rule that aborts incomplete multipart uploads after 1 day', async (t) => {
@@ -64,7 +70,8 @@ t.test('a new storage: bucket created, with a rule that aborts incomplete multip
   t.equal(created.status, 200, 'the storage is created')
   t.equal((await s3.send(new HeadBucketCommand({ Bucket: bucket }))).$metadata.httpStatusCode, 200, 'its bucket exists')
 
-  const asked = seen.filter((r) => r.method === 'PUT' && r.url.startsWith(`/${bucket}?lifecycle`))
+  const lifecycleCall = (r: { url: string }): boolean => new RegExp(`^/${bucket}/?\\?lifecycle`).test(r.url)
+  const asked = seen.filter((r) => r.method === 'PUT' && lifecycleCall(r))
   t.equal(asked.length, 1, 'PutBucketLifecycleConfiguration was sent once')
   const xml = asked[0]?.body ?? ''
   t.match(xml, `<ID>${ABORT_INCOMPLETE_UPLOADS_RULE}</ID>`)
@@ -85,9 +92,5 @@ t.test('a new storage: bucket created, with a rule that aborts incomplete multip
   seen.length = 0
   const again = await http('POST', `${base}/storages`, { json: { storageType: 'STAGING', bucket, path: '/other' } })
   t.equal(again.status, 200, 'a second storage on the same bucket')
-  t.same(
-    seen.filter((r) => r.url.includes('lifecycle')),
-    [],
-    'an existing bucket keeps its lifecycle configuration as it is',
-  )
+  t.same(seen.filter(lifecycleCall), [], 'an existing bucket keeps its lifecycle configuration as it is')
 })

@@ -8,6 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import type { Readable } from 'node:stream'
+import type { Logger } from '../logging/logger.js'
 
 /** S3's smallest part (except the last). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024
@@ -20,14 +21,17 @@ export interface UploadStreamOptions {
   contentType?: string
   /** Bytes per part, at least 5 MiB; memory use is about twice this. Default 8 MiB. */
   partBytes?: number
+  /** Where a failed abort is reported (its parts stay in S3 until the bucket's lifecycle rule expires them). */
+  logger?: Logger
 }
 
 /**
  * Streams a body of unknown length to S3 with flat memory: a body that fits in
  * one part is a single PutObject; a larger one is a multipart upload whose
  * parts are sent one at a time (the body is not read while a part is in
- * flight). If the body or S3 fails, the multipart upload is aborted and the
- * body's error is rethrown as is, so callers can tell their own errors apart.
+ * flight). If the body or S3 fails, the multipart upload is aborted (a failed
+ * abort is logged) and the error is rethrown as is, so callers can tell their
+ * own errors apart.
  * (What @aws-sdk/lib-storage's Upload does, without the extra dependency.)
  */
 export async function uploadStream(s3: S3Client, options: UploadStreamOptions): Promise<{ size: number }> {
@@ -74,8 +78,16 @@ export async function uploadStream(s3: S3Client, options: UploadStreamOptions): 
     return { size }
   } catch (error) {
     if (uploadId !== undefined) {
-      // Best effort: S3 also expires abandoned uploads through lifecycle rules; the caller's error matters more.
-      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined)
+      try {
+        await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      } catch (abortError) {
+        // The caller's error is the one to throw; the parts left behind are for the lifecycle
+        // rule (expireIncompleteUploads) to expire, and for an operator to see.
+        options.logger?.warn(
+          { err: abortError, bucket, key, uploadId, parts: parts.length },
+          'could not abort a failed multipart upload: its parts stay in S3 until the bucket lifecycle rule expires them',
+        )
+      }
     }
     throw error
   }
