@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
+import { S3_SERVER_BINARY_VARIABLE } from '@soundline/platform/testing'
 import { pino } from 'pino'
 import { startKafka } from './infra/kafka.js'
 import { freePort } from './infra/ports.js'
@@ -85,6 +86,8 @@ async function main(): Promise<number> {
     if (s3.status === 'fulfilled' && s3.value) {
       stops.push({ name: 's3', stop: s3.value.stop })
       env.S3_ENDPOINT = s3.value.endpoint
+      // Tests that stop and restart a server of their own (persistence, outages) start this binary.
+      env[S3_SERVER_BINARY_VARIABLE] = s3.value.binary
     }
     for (const result of [s3, kafka]) {
       if (result.status === 'rejected') throw result.reason

@@ -1,6 +1,14 @@
 // Helpers for services' tests: real servers on ephemeral ports, no mocks.
 export { startTestDatabase, type TestDatabase } from './database.js'
-export { startTestS3, startS3rver, TEST_CREDENTIALS, type S3Server } from './s3-server.js'
+export {
+  startTestS3,
+  startS3Server,
+  testS3Binary,
+  S3_SERVER_BINARY_VARIABLE,
+  TEST_CREDENTIALS,
+  type S3Server,
+  type S3ServerOptions,
+} from './s3-server.js'
 export { servePglite, type PgliteBackend, type PgliteServer, type ServePgliteOptions } from './pglite-server.js'
 export { listenOnFreePort, http, type HttpResult, type HttpRequestOptions } from './http.js'
 export { makeMp3, fakeMp3Bytes, truncatedMp3, pngBytes, wavBytes, QUEEN_TAGS, type Mp3Options, type Mp3Tag } from './mp3.js'

@@ -1,81 +1,137 @@
+import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
-import { createRequire } from 'node:module'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { format } from 'node:util'
+import { createInterface } from 'node:readline'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from '../logging/logger.js'
-
-/** The slice of s3rver 3.x we use (it ships no types). */
-interface S3rverInstance {
-  run(): Promise<AddressInfo>
-  close(): Promise<void>
-  on(event: 'error', listener: (err: Error) => void): void
-  logger: Record<'error' | 'warn' | 'info' | 'debug', (message: string, ...args: unknown[]) => void>
-}
-type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance
-
-const require = createRequire(import.meta.url)
+import { freePort } from './addresses.js'
 
 /** Credentials the embedded/test S3 server accepts (LocalStack's convention). */
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const
+
+/** Where `npm test` (test-env) tells tests the S3 server's binary is, for tests that need a private one. */
+export const S3_SERVER_BINARY_VARIABLE = 'SOUNDLINE_S3_BINARY'
+
+const READY_TIMEOUT_MS = 15_000
+const STOP_TIMEOUT_MS = 5_000
 
 export interface S3Server {
   /** http://127.0.0.1:<port> */
   endpoint: string
   port: number
+  /** The server process, for a pid file that lets the next start kill a leftover. */
+  pid: number
   stop(): Promise<void>
 }
 
-/** Runs s3rver (S3-compatible, objects as files under `directory`) on 127.0.0.1. */
-export async function startS3rver(options: { directory: string; port?: number; logger?: Logger }): Promise<S3Server> {
-  const S3rver = require('s3rver') as S3rverConstructor
-  // s3rver checks signatures against its key registry, which only knows S3RVER/S3RVER.
-  // Register LocalStack's conventional test/test (our config default) as well.
-  const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as {
-    DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void }
-  }
-  DUMMY_ACCOUNT.createKeyPair(TEST_CREDENTIALS.accessKeyId, TEST_CREDENTIALS.secretAccessKey)
+export interface S3ServerOptions {
+  /** The versitygw executable (packages/local-stack installs it; see its README). */
+  binary: string
+  /** Buckets are directories here, objects plain files: data survives a restart. */
+  directory: string
+  /** Default: a free port. */
+  port?: number
+  /** Default 127.0.0.1: the server checks signatures, but only against the well-known test/test. */
+  host?: string
+  logger?: Logger
+}
+
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+/**
+ * Runs versitygw's POSIX backend: an S3 API whose buckets are directories under
+ * `directory`. Chosen over s3rver for AbortMultipartUpload, ListMultipartUploads
+ * and ListObjectsV2 paging (packages/local-stack/README.md compares servers).
+ */
+export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
+  const host = options.host ?? '127.0.0.1'
+  const port = options.port || (await freePort())
   const { logger } = options
   await mkdir(options.directory, { recursive: true })
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: options.port ?? 0,
-    directory: options.directory,
-    silent: true,
-    // Path-style only: with vhost buckets a Host like "bucket.localhost" would be read as a bucket name.
-    vhostBuckets: false,
+  const child = spawn(
+    options.binary,
+    [
+      '--access',
+      TEST_CREDENTIALS.accessKeyId,
+      '--secret',
+      TEST_CREDENTIALS.secretAccessKey,
+      '--port',
+      `${host}:${port}`,
+      '--quiet',
+      'posix',
+      options.directory,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  const lastLines: string[] = []
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      lastLines.push(line)
+      if (lastLines.length > 20) lastLines.shift()
+      logger?.debug({ component: 's3-server' }, line)
+    })
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  let stopping = false
+  child.once('exit', (code, signal) => {
+    if (!stopping) logger?.error({ component: 's3-server', code, signal, lastLines }, 'S3 server exited unexpectedly')
   })
-  // s3rver logs every request through winston at info; route it to our logger at debug.
-  for (const level of ['error', 'warn', 'info', 'debug'] as const) {
-    server.logger[level] = (message, ...args) => logger?.debug({ component: 's3rver', level }, format(message, ...args))
+  const spawnError = new Promise<never>((_, reject) => child.once('error', reject))
+  // A parent that exits without stop() must not leave the server holding the port.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL')
   }
-  // Without a listener Koa prints every failed request's stack to stderr.
-  server.on('error', (err) => logger?.debug({ component: 's3rver', err }, 's3rver request failed'))
-  const address = await server.run()
-  const endpoint = `http://127.0.0.1:${address.port}`
-  let stopped = false
-  return {
-    endpoint,
-    port: address.port,
-    async stop() {
-      if (stopped) return
-      stopped = true
-      await server.close()
-    },
+  process.on('exit', killOnExit)
+
+  const stop = async (): Promise<void> => {
+    if (stopping) return
+    stopping = true
+    process.removeListener('exit', killOnExit)
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+    await exited
+    clearTimeout(timer)
   }
+
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  try {
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`the S3 server exited during start (${child.signalCode ?? `exit ${child.exitCode}`})`)
+      }
+      if (await Promise.race([accepts(host, port), spawnError])) break
+      if (Date.now() > deadline) throw new Error(`the S3 server did not listen on ${host}:${port} within ${READY_TIMEOUT_MS} ms`)
+      await delay(50)
+    }
+  } catch (error) {
+    await stop()
+    throw new Error(`${(error as Error).message}. Last output:\n${lastLines.join('\n')}`, { cause: error })
+  }
+  return { endpoint: `http://${host}:${port}`, port, pid: child.pid ?? 0, stop }
 }
 
 /**
  * An S3 endpoint for one test: the shared one from the test environment
- * (S3_ENDPOINT, set by `npm test`; stop is then a no-op) or a private s3rver
- * on an ephemeral port in a temporary directory. Use unique bucket names.
+ * (S3_ENDPOINT, set by `npm test`; stop is then a no-op) or a private server
+ * from SOUNDLINE_S3_BINARY in a temporary directory. Use unique bucket names.
  */
 export async function startTestS3(options: { logger?: Logger } = {}): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const shared = process.env.S3_ENDPOINT
   if (shared) return { endpoint: shared, stop: async () => {} }
   const directory = await mkdtemp(join(tmpdir(), 'soundline-s3-'))
-  const server = await startS3rver({ directory, ...(options.logger ? { logger: options.logger } : {}) })
+  const server = await startS3Server({ binary: testS3Binary(), directory, ...(options.logger ? { logger: options.logger } : {}) })
   return {
     endpoint: server.endpoint,
     async stop() {
@@ -83,4 +139,16 @@ export async function startTestS3(options: { logger?: Logger } = {}): Promise<{ 
       await rm(directory, { recursive: true, force: true })
     },
   }
+}
+
+/** The S3 server binary `npm test` installed; tests that stop and start their own server need it. */
+export function testS3Binary(): string {
+  const binary = process.env[S3_SERVER_BINARY_VARIABLE]
+  if (!binary) {
+    throw new Error(
+      `${S3_SERVER_BINARY_VARIABLE} is not set: run tests through \`npm test\` (packages/local-stack test-env), ` +
+        'which installs the S3 server and sets it, or set S3_ENDPOINT to a running S3 server.',
+    )
+  }
+  return binary
 }
