@@ -6,8 +6,9 @@ import {
   S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3'
-import { httpErrors, uploadStream } from '@soundline/platform'
+import { HttpError, httpErrors, uploadStream, type Logger } from '@soundline/platform'
 import type { Readable } from 'node:stream'
+import { Counter, type Registry } from 'prom-client'
 import { MP3_CONTENT_TYPE } from '../../domain/resource-uploads.js'
 import type { ByteRange, ObjectLocation, ObjectStore } from '../../domain/resource.js'
 
@@ -32,13 +33,47 @@ function unavailableOr(error: unknown): unknown {
   return down ? httpErrors.serviceUnavailable('Object storage is unavailable', RETRY_AFTER_SECONDS) : error
 }
 
+/**
+ * The client closed its connection before the whole body arrived: its doing,
+ * not S3's. 499 is nginx's "client closed request"; as a 4xx it is ignored by
+ * the breakers' default classifier and not logged as a server error (nobody
+ * reads the answer anyway).
+ */
+export class ClientClosedUploadError extends HttpError {
+  constructor() {
+    super(499, 'Client closed the upload')
+    this.name = 'ClientClosedUploadError'
+  }
+}
+
+/** How a request body fails when its client goes away mid-upload (Node's http server, stream utilities). */
+function isClientAbort(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: string; message?: string }
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || message === 'aborted'
+}
+
+export interface ObjectStoreOptions {
+  logger: Logger
+  /** Where soundline_upload_client_aborts_total goes (the app's `app.metrics`). */
+  registry: Registry
+}
+
+function clientAbortCounter(registry: Registry): Counter {
+  const name = 'soundline_upload_client_aborts_total'
+  const existing = registry.getSingleMetric(name)
+  if (existing instanceof Counter) return existing
+  return new Counter({ name, help: 'Uploads whose client closed the connection before the body ended', registers: [registry] })
+}
+
 /** `a/b c.mp3` in bucket `x` → `x/a/b%20c.mp3`, the form x-amz-copy-source wants. */
 function copySource({ bucket, key }: ObjectLocation): string {
   return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`
 }
 
 /** The S3 adapter. */
-export function s3ObjectStore(s3: S3Client): ObjectStore {
+export function s3ObjectStore(s3: S3Client, options: ObjectStoreOptions): ObjectStore {
+  const { logger } = options
+  const clientAborts = clientAbortCounter(options.registry)
   const call = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
       return await run()
@@ -49,7 +84,23 @@ export function s3ObjectStore(s3: S3Client): ObjectStore {
 
   return {
     async upload(location, body) {
-      await call(() => uploadStream(s3, { ...location, body, contentType: MP3_CONTENT_TYPE }))
+      // Which failures came from the body (the client's side) rather than from S3.
+      let bodyError: unknown
+      const onBodyError = (error: unknown): void => {
+        bodyError ??= error
+      }
+      body.on('error', onBodyError)
+      try {
+        await uploadStream(s3, { ...location, body, contentType: MP3_CONTENT_TYPE, logger })
+      } catch (error) {
+        if (bodyError === undefined || error !== bodyError) throw unavailableOr(error)
+        if (!isClientAbort(error)) throw error // the domain's own verdicts on the bytes (not an MP3, too large)
+        clientAborts.inc()
+        logger.info({ ...location, err: error }, 'client closed the upload')
+        throw new ClientClosedUploadError()
+      } finally {
+        body.off('error', onBodyError)
+      }
     },
 
     async download(location, range?: ByteRange) {

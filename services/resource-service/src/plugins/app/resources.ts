@@ -31,7 +31,7 @@ export default fp<{ config: ResourceServiceConfig }>(
   async (app, { config }) => {
     const logger = app.log as unknown as Logger
     const repository = prismaResourceRepository(app.prisma, topicNames(config.KAFKA_TOPIC_PREFIX), () => app.outboxRelay.wake())
-    const objects = s3ObjectStore(app.s3)
+    const objects = s3ObjectStore(app.s3, { logger: logger.child({ component: 'object-store' }), registry: app.metrics })
     const storageBreaker = createBreaker({
       name: 'storage-service',
       // Calls are few (the answer is cached), so judge on fewer of them; slow = half the call's timeout.

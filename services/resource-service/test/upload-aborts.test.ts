@@ -1,0 +1,128 @@
+// Uploads that end early, over real sockets against the real S3 server: a body
+// refused as too large and a client that hangs up mid-body. Neither may leave
+// an object, a multipart upload's parts or a row behind, and a client hanging
+// up is the client's doing: not an S3 outage in the log, the metrics or a breaker.
+import { connect } from 'node:net'
+import { Writable } from 'node:stream'
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
+import { defaultClassifier, loggerOptions } from '@soundline/platform'
+import { eventually, http, kafkaBrokers, listenOnFreePort, makeMp3, startTestDatabase } from '@soundline/platform/testing'
+import { pino } from 'pino'
+import t from 'tap'
+import { buildApp } from '../src/app.js'
+import { loadResourceServiceConfig } from '../src/config.js'
+import { ClientClosedUploadError } from '../src/plugins/app/object-store.js'
+import { countRows, objectKeys, startStack } from './helpers.js'
+
+kafkaBrokers()
+const MiB = 1024 * 1024
+const LIMIT = 12 * MiB
+const stack = await startStack(t.teardown)
+
+/** The service's log lines, as JSON objects. */
+const lines: { level: string; msg: string }[] = []
+const logger = pino(
+  loggerOptions({ service: 'resource-service', level: 'info' }),
+  new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as { level: string; msg: string })
+      done()
+    },
+  }),
+)
+const database = await startTestDatabase()
+t.teardown(() => database.stop())
+const app = await buildApp(
+  loadResourceServiceConfig({
+    DATABASE_URL: database.url,
+    S3_ENDPOINT: stack.s3Endpoint,
+    KAFKA_BROKERS: kafkaBrokers(),
+    KAFKA_TOPIC_PREFIX: stack.topicPrefix,
+    KAFKA_GROUP_ID: `${stack.topicPrefix}resource-service`,
+    STORAGE_SERVICE_URL: stack.storageBase,
+    SONG_SERVICE_URL: stack.songBase,
+    MAX_UPLOAD_BYTES: String(LIMIT),
+    // A slow answer on a busy machine must not send the upload to the fallback storage's bucket.
+    STORAGE_SERVICE_TIMEOUT_MS: '10000',
+  }),
+  logger,
+)
+t.teardown(() => app.close())
+const base = await listenOnFreePort(app)
+const port = Number(new URL(base).port)
+
+// 20 MiB of real MP3 frames: larger than the limit and than two 8 MiB parts.
+const song = makeMp3({ seconds: 540, kbps: 320, seed: 3 })
+t.ok(song.length > 20 * MiB, 'the fixture is over 20 MiB')
+
+async function leftovers() {
+  const uploads = await stack.s3.send(new ListMultipartUploadsCommand({ Bucket: stack.stagingBucket }))
+  return {
+    uploads: (uploads.Uploads ?? []).length,
+    objects: (await objectKeys(stack.s3, stack.stagingBucket)).length,
+    rows: await countRows(database.url, 'resources'),
+  }
+}
+
+async function clientAborts(): Promise<number> {
+  const metrics = await http('GET', `${base}/metrics`)
+  return Number(/^soundline_upload_client_aborts_total(?:\{[^}]*\})? (\d+)/m.exec(metrics.text)?.[1] ?? 'NaN')
+}
+
+t.test('a chunked upload refused as too large leaves no parts, no object, no row', async (t) => {
+  const chunks = Array.from({ length: Math.ceil(song.length / MiB) }, (_, i) => song.subarray(i * MiB, (i + 1) * MiB))
+  const refused = await fetch(`${base}/resources`, {
+    method: 'POST',
+    headers: { 'content-type': 'audio/mpeg' },
+    body: new ReadableStream({
+      pull: (controller) => {
+        const chunk = chunks.shift()
+        if (chunk) controller.enqueue(chunk)
+        else controller.close()
+      },
+    }),
+    duplex: 'half',
+  } as RequestInit)
+  t.equal(refused.status, 413)
+  await refused.arrayBuffer()
+  t.same(await leftovers(), { uploads: 0, objects: 0, rows: 0 }, 'the multipart upload of the first parts was aborted')
+  t.same(
+    lines.filter((line) => line.level === 'warn' && /abort|object storage/i.test(line.msg)),
+    [],
+    'no failed abort, no S3 outage',
+  )
+})
+
+t.test('a client that hangs up mid-body: info "client closed the upload", counted, nothing left, no 503', async (t) => {
+  const before = await clientAborts()
+  lines.length = 0
+  const socket = connect({ host: '127.0.0.1', port })
+  await new Promise<void>((resolve) => socket.once('connect', resolve))
+  socket.write(
+    // Declared within the limit, so only the hang-up can end it.
+    `POST /resources HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/mpeg\r\nContent-Length: ${LIMIT - 1}\r\n\r\n`,
+  )
+  // 10 MiB: past the first 8 MiB part, so a multipart upload is open when the client goes.
+  const sent = song.subarray(0, 10 * MiB)
+  for (let offset = 0; offset < sent.length; offset += 256 * 1024) {
+    if (!socket.write(sent.subarray(offset, offset + 256 * 1024))) await new Promise((resolve) => socket.once('drain', resolve))
+  }
+  // Let the service read what was sent (and upload the first part) before hanging up.
+  await eventually(async () => {
+    const uploads = await stack.s3.send(new ListMultipartUploadsCommand({ Bucket: stack.stagingBucket }))
+    return (uploads.Uploads ?? []).length > 0
+  }, 'the first part to reach S3')
+  socket.destroy()
+
+  await eventually(async () => (await clientAborts()) === before + 1, 'the abort to be counted')
+  t.same(await leftovers(), { uploads: 0, objects: 0, rows: 0 }, 'no parts, no object, no row')
+  const closed = lines.filter((line) => line.msg === 'client closed the upload')
+  t.equal(closed.length, 1, 'logged once')
+  t.equal(closed[0]?.level, 'info', 'at info')
+  t.same(
+    lines.filter((line) => line.level === 'error' || /unavailable|abort|object storage/i.test(line.msg)),
+    [],
+    'no warning, no "Object storage is unavailable"',
+  )
+  t.equal(defaultClassifier.error(new ClientClosedUploadError()), 'ignored', 'a breaker would not count it')
+})
