@@ -13,6 +13,8 @@ import { availableServices, databaseUrlVariable, entryPath, type ServiceEntry } 
 import { createLinePrinter, killAllSync, spawnChild, waitForReady, type LinePrinter, type SupervisedChild } from './supervisor.js'
 
 const STACK = 'stack'
+/** Where the stack and its services listen unless HOST says otherwise. */
+const LOCAL_HOST = '127.0.0.1'
 const KAFKA_PORT = 9092
 const S3_PORT = Number(process.env.SOUNDLINE_S3_PORT ?? DEFAULT_S3_PORT)
 const READY_TIMEOUT_MS = Number(process.env.SOUNDLINE_READY_TIMEOUT_MS ?? 60_000)
@@ -21,10 +23,11 @@ const HELP = `usage: npm start [-- --fresh]
 Starts embedded PostgreSQL (PGlite), an S3 server and Kafka, then every built service.
   --fresh            wipe the data dir first (same as SOUNDLINE_FRESH=1)
 Environment:
-  SOUNDLINE_DATA_DIR   data (default <repo>/.data)      SOUNDLINE_CACHE_DIR  jar cache (default <repo>/.cache)
+  SOUNDLINE_DATA_DIR   data (default <repo>/.data)      SOUNDLINE_CACHE_DIR  Kafka jars, S3 server (default <repo>/.cache)
   <DB>_DATABASE_URL    e.g. SONG_DATABASE_URL: use that database instead of the embedded one
   S3_ENDPOINT          use that S3 instead of the embedded one (SOUNDLINE_S3_PORT: embedded port, default 4566)
   KAFKA_BROKERS        use those brokers instead of the embedded one
+  HOST                 services' listen address (default 127.0.0.1; the embedded infrastructure always uses 127.0.0.1)
   LOG_LEVEL            services' log level (default info); STACK_LOG_LEVEL for this tool (default info)
   SOUNDLINE_READY_TIMEOUT_MS  readiness deadline (default 60000); SOUNDLINE_SERVICES  JSON registry override (tests)`
 
@@ -126,6 +129,9 @@ function serviceEnv(service: ServiceEntry, services: ServiceEntry[], infra: Infr
   return {
     ...env,
     PORT: String(service.port),
+    // The services answer without authentication on their own ports: on a developer's
+    // machine only this machine should reach them (containers keep their 0.0.0.0 default).
+    HOST: process.env.HOST || LOCAL_HOST,
     S3_ENDPOINT: infra.s3Endpoint,
     KAFKA_BROKERS: infra.kafkaBrokers,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',

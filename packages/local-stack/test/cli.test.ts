@@ -15,12 +15,12 @@ const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 
 const FAKE_SERVICE = `
 import http from 'node:http';
-console.log('fake env DATABASE_URL=' + process.env.DATABASE_URL + ' KAFKA_BROKERS=' + process.env.KAFKA_BROKERS + ' S3_ENDPOINT=' + process.env.S3_ENDPOINT);
+console.log('fake env DATABASE_URL=' + process.env.DATABASE_URL + ' KAFKA_BROKERS=' + process.env.KAFKA_BROKERS + ' S3_ENDPOINT=' + process.env.S3_ENDPOINT + ' HOST=' + process.env.HOST);
 const server = http.createServer((req, res) => { res.writeHead(req.url === '/health/ready' ? 200 : 404); res.end('{}'); });
-server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('fake listening'));
+server.listen(Number(process.env.PORT), process.env.HOST, () => console.log('fake listening on ' + server.address().address));
 process.on('SIGTERM', () => { console.log('fake got SIGTERM'); server.close(() => process.exit(0)); });
 `
-const CRASHING_SERVICE = `console.error('boom: cannot start'); process.exit(3);`
+const CRASHING_SERVICE = `console.error('boom: cannot start on ' + process.env.HOST); process.exit(3);`
 
 interface Run {
   output: () => string
@@ -85,15 +85,16 @@ t.test('starts infra and services, reports readiness, stops everything on SIGTER
     KAFKA_BROKERS: '127.0.0.1:1',
     S3_ENDPOINT: '',
     FAKE_DATABASE_URL: '',
+    HOST: '',
   })
   await run.waitFor(/ready in [\d.]+ s/)
   const out = run.output()
-  t.match(out, new RegExp(`fake-service +\\| fake listening`), 'service output is prefixed')
+  t.match(out, new RegExp(`fake-service +\\| fake listening on 127\\.0\\.0\\.1`), 'service output is prefixed; services listen on loopback')
   t.match(out, new RegExp(`fake-service +http://127\\.0\\.0\\.1:${port} +http://127\\.0\\.0\\.1:${port}/docs +yes`))
   t.match(
     out,
     new RegExp(
-      `DATABASE_URL=postgres://postgres@127\\.0\\.0\\.1:${dbPort}/postgres KAFKA_BROKERS=127\\.0\\.0\\.1:1 S3_ENDPOINT=http://127\\.0\\.0\\.1:\\d+`,
+      `DATABASE_URL=postgres://postgres@127\\.0\\.0\\.1:${dbPort}/postgres KAFKA_BROKERS=127\\.0\\.0\\.1:1 S3_ENDPOINT=http://127\\.0\\.0\\.1:\\d+ HOST=127\\.0\\.0\\.1`,
     ),
   )
 
@@ -102,7 +103,7 @@ t.test('starts infra and services, reports readiness, stops everything on SIGTER
   t.equal((await db.query('SELECT 1 AS one')).rows[0].one, 1, 'embedded database answers')
   await db.end()
   const s3 = out.match(/s3 +(http:\/\/127\.0\.0\.1:\d+)/)?.[1] ?? 'no s3 line'
-  t.match(await (await fetch(s3)).text(), /ListAllMyBucketsResult/, 'S3 server answers')
+  t.match(await (await fetch(s3)).text(), /<Error>|ListAllMyBucketsResult/, 'S3 server answers (an unsigned request gets an S3 error)')
 
   run.kill('SIGTERM')
   t.equal(await run.exited, 0)
@@ -118,9 +119,14 @@ t.test('a service that crashes during startup fails the start with its last line
     SOUNDLINE_S3_PORT: '0',
     KAFKA_BROKERS: '127.0.0.1:1',
     S3_ENDPOINT: '',
+    HOST: '0.0.0.0',
   })
   t.equal(await run.exited, 1)
-  t.match(run.output(), /crashy exited during startup \(code 3\); its last lines:\nboom: cannot start/)
+  t.match(
+    run.output(),
+    /crashy exited during startup \(code 3\); its last lines:\nboom: cannot start on 0\.0\.0\.0/,
+    'a HOST the user sets wins',
+  )
   t.match(run.output(), /s3 stopped/, 'infra is stopped')
 })
 
