@@ -67,7 +67,7 @@ export async function ensureBucket(s3: S3Client, bucket: string, logger: Logger)
       logger.debug({ bucket }, 'bucket created concurrently')
       return 'exists'
     }
-    // s3rver answers BucketAlreadyExists even to its owner; on AWS it means someone
+    // Some S3-compatible servers answer BucketAlreadyExists even to its owner; on AWS it means someone
     // else's bucket. HeadBucket tells the two apart (403 for a foreign bucket).
     if (errorName(err) === 'BucketAlreadyExists') {
       await s3.send(new HeadBucketCommand({ Bucket: bucket }))
