@@ -6,5 +6,5 @@ main(async () => {
   const config = loadGatewayConfig()
   const logger = createLogger({ service: SERVICE.name, level: config.LOG_LEVEL })
   const app = await buildApp(config, logger)
-  await serve(app, { host: config.HOST, port: config.PORT })
+  await serve(app, { host: config.HOST, port: config.PORT, drainMs: config.SHUTDOWN_DRAIN_MS })
 })

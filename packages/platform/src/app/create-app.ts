@@ -72,6 +72,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     genReqId: requestIdFor,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // While closing, requests that still arrive on open connections are served, not
+    // refused: the drain (lifecycle/run-service.ts) has told clients to reconnect.
+    return503OnClosing: false,
     // Every path id is validated by the contract's rule, not by the router's.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     ajv: {
@@ -93,6 +96,9 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id)
+    // Draining: every answer closes its connection, so keep-alive clients reconnect
+    // to a pod that is staying (docs/kubernetes.md, "Rolling updates without errors").
+    if (readiness.isDraining) reply.header('connection', 'close')
   })
   // JSON APIs: a text/plain body is an unsupported type (415), not a string to validate.
   app.removeContentTypeParser('text/plain')

@@ -6,6 +6,8 @@ export function serviceConfig(defaultPort: number) {
     HOST: env.string({ default: '0.0.0.0' }),
     PORT: env.port(defaultPort),
     LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    /** After SIGTERM, serve this long with `Connection: close` before closing (the charts set it). */
+    SHUTDOWN_DRAIN_MS: env.integer({ default: 0, min: 0, max: 60_000 }),
     ...httpServerConfig(),
   }
 }

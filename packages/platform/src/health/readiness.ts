@@ -52,6 +52,10 @@ export class Readiness {
     this.draining = true
   }
 
+  get isDraining(): boolean {
+    return this.draining
+  }
+
   async report(): Promise<ReadinessReport> {
     const results = await Promise.all(this.components.map(async (c) => [c, await runCheck(c)] as const))
     const components: Record<string, ComponentHealth> = {}

@@ -7,13 +7,18 @@ export const SHUTDOWN_TIMEOUT_MS = 10_000
 export interface ListenOptions {
   port: number
   host: string
+  /** After SIGTERM, keep serving this long (answers close their connections) before closing. */
+  drainMs?: number
 }
 
 /**
  * Serves the app until SIGTERM/SIGINT, then shuts down in order: report
- * not-ready, stop accepting, let in-flight requests finish, run the app's
- * onClose hooks (database, Kafka, S3 clients), exit. If that takes longer
- * than 10 s the process exits anyway: Kubernetes would SIGKILL it soon after.
+ * not-ready and drain for `drainMs` (still serving, every answer with
+ * `Connection: close`, so keep-alive clients such as the gateway move to
+ * another pod instead of meeting a closed socket), stop accepting, let
+ * in-flight requests finish, run the app's onClose hooks (database, Kafka, S3
+ * clients), exit. If closing takes longer than 10 s the process exits anyway:
+ * Kubernetes would SIGKILL it soon after.
  */
 export async function serve(app: App, options: ListenOptions): Promise<void> {
   let closing = false
@@ -23,8 +28,11 @@ export async function serve(app: App, options: ListenOptions): Promise<void> {
       process.exit(1)
     }
     closing = true
-    app.log.info({ signal }, 'shutting down')
+    app.log.info({ signal, drainMs: options.drainMs ?? 0 }, 'shutting down')
     app.readiness.markDraining()
+    setTimeout(() => close(), options.drainMs ?? 0)
+  }
+  const close = () => {
     const deadline = setTimeout(() => {
       app.log.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms: exiting`)
       process.exit(1)
