@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds, once, every program the local cluster needs that Debian does not package:
-# Kubernetes v1.34 (apiserver, controller-manager, scheduler, kubelet, kube-proxy,
-# kubectl), CoreDNS, helm, kube-router (NetworkPolicy firewall only) and the
-# Prometheus operator, all from the Go module proxy. Output: .cache/k8s/bin.
+# Builds, once, every program the local cluster needs that Debian does not package
+# (or packages without what is needed): Kubernetes v1.34 (apiserver, controller-manager,
+# scheduler, kubelet, kube-proxy, kubectl), CoreDNS, helm, kube-router (NetworkPolicy
+# firewall only), the Prometheus operator and Prometheus, all from the Go module proxy. Output: .cache/k8s/bin.
 # A program already built at the pinned version is skipped; `--only NAME` builds one.
 # Cold: ~25 min on 2 cores (Kubernetes alone ~16); warm: seconds.
 set -euo pipefail
@@ -34,6 +34,13 @@ build_module() { # build_module <module> <version> <dir> <package>...: binaries 
   for p in "$@"; do stamp "$(basename "$p")" "$version"; done
 }
 
+# helm first: the offline chart checks need it long before the cluster does.
+if want helm && ! built helm "$HELM_VERSION"; then
+  log "helm $HELM_VERSION"
+  GOBIN=$BIN go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  stamp helm "$HELM_VERSION"
+fi
+
 if want kubernetes && ! built kube-apiserver "$KUBERNETES_VERSION"; then
   log "Kubernetes $KUBERNETES_VERSION (~16 min cold)"
   module_src k8s.io/kubernetes "$KUBERNETES_VERSION" "$SRC/kubernetes"
@@ -49,12 +56,6 @@ if want kubernetes && ! built kube-apiserver "$KUBERNETES_VERSION"; then
   cd - >/dev/null
   for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do stamp "$b" "$KUBERNETES_VERSION"; done
   rm -rf "$SRC/kubernetes"
-fi
-
-if want helm && ! built helm "$HELM_VERSION"; then
-  log "helm $HELM_VERSION"
-  GOBIN=$BIN go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-  stamp helm "$HELM_VERSION"
 fi
 
 if want coredns && ! built coredns "$COREDNS_VERSION"; then
@@ -83,4 +84,19 @@ if want prometheus-operator && ! built operator "$PROMETHEUS_OPERATOR_VERSION"; 
   rm -rf "$BIN/crds" && cp -r "$SRC/prometheus-operator/example/prometheus-operator-crd" "$BIN/crds"
   rm -rf "$SRC/prometheus-operator"
 fi
+if want prometheus && ! built prometheus "$PROMETHEUS_VERSION"; then
+  # Debian's Prometheus is built without Kubernetes service discovery, which the
+  # operator's configuration needs: build it with that discovery only (no web UI
+  # assets: the API is what the checks use).
+  log "Prometheus $PROMETHEUS_VERSION (Kubernetes service discovery only)"
+  module_src github.com/prometheus/prometheus "$PROMETHEUS_MODULE_VERSION" "$SRC/prometheus"
+  printf 'package plugins\n\nimport (\n\t_ "github.com/prometheus/prometheus/discovery/kubernetes"\n)\n' \
+    >"$SRC/prometheus/plugins/plugins.go"
+  (cd "$SRC/prometheus" && go build -trimpath \
+    -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}" \
+    -o "$BIN/prometheus" ./cmd/prometheus)
+  rm -rf "$SRC/prometheus"
+  stamp prometheus "$PROMETHEUS_VERSION"
+fi
+
 log "done: $(ls "$BIN" | tr '\n' ' ')"

@@ -73,7 +73,7 @@ JSON
   wait_for containerd 30 ctr -a "$STATE/containerd.sock" version
   log "importing images"
   for tar in "$IMAGES"/*.tar; do
-    ctr -a "$STATE/containerd.sock" -n k8s.io images import --no-unpack "$tar" >/dev/null
+    ctr -a "$STATE/containerd.sock" -n k8s.io images import "$tar" >/dev/null
   done
 }
 
@@ -157,7 +157,8 @@ addons_up() {
   # The operator's CRDs are large: server-side apply (no last-applied annotation).
   kubectl apply --server-side -f "$BIN/crds/" >/dev/null
   kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
-  start_named prometheus-operator operator --kubeconfig="$KUBECONFIG" \
+  start_named prometheus-operator operator --apiserver=https://$NODE_IP:6443 --ca-file="$STATE/pki/ca.crt" \
+    --cert-file="$STATE/pki/admin.crt" --key-file="$STATE/pki/admin.key" \
     --prometheus-config-reloader="$CONFIG_RELOADER_IMAGE" --web.listen-address=127.0.0.1:8089 \
     --log-level=warn
   kubectl apply -f k8s/local/manifests/monitoring.yaml >/dev/null

@@ -7,6 +7,6 @@ STATE=$PWD/.cache/k8s/cluster
 [ -S "$STATE/containerd.sock" ] || { echo "no local cluster: npm run k8s:up first"; echo "k8s e2e: 0 passed, 1 failed"; exit 1; }
 bash k8s/local/images/services.sh
 for tar in .cache/k8s/images/soundline_*.tar; do
-  ctr -a "$STATE/containerd.sock" -n k8s.io images import --no-unpack "$tar" >/dev/null
+  ctr -a "$STATE/containerd.sock" -n k8s.io images import "$tar" >/dev/null
 done
 exec npx tsx k8s/e2e/main.ts

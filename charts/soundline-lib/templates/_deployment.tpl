@@ -83,6 +83,8 @@ spec:
               value: {{ .Values.containerPort | quote }}
             - name: HOST
               value: "0.0.0.0"
+            - name: SHUTDOWN_DRAIN_MS
+              value: {{ mul .Values.shutdown.drainSeconds 1000 | quote }}
             {{- include "soundline-lib.secretEnv" . | trim | nindent 12 }}
             {{- with .Values.extraEnv }}
             {{- toYaml . | nindent 12 }}
@@ -124,6 +126,12 @@ spec:
             periodSeconds: {{ .readiness.periodSeconds }}
             timeoutSeconds: {{ .readiness.timeoutSeconds }}
             failureThreshold: {{ .readiness.failureThreshold }}
+          {{- end }}
+          {{- if .Values.shutdown.preStopSleepSeconds }}
+          lifecycle:
+            preStop:
+              sleep:
+                seconds: {{ .Values.shutdown.preStopSleepSeconds }}
           {{- end }}
           resources:
             {{- toYaml .Values.resources | nindent 12 }}

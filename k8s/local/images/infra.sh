@@ -9,7 +9,7 @@
 #   postgres:17.6-alpine                              Debian's PostgreSQL 15 + an entrypoint like the official one
 #   apache/kafka:4.1.1                                OpenJDK 17 + Kafka's jars from Maven Central + its env-to-config start
 #   localstack/localstack:4.14.0                      moto's S3 server on :4566 (LocalStack's S3 grew out of moto)
-#   quay.io/prometheus/prometheus                     Debian's Prometheus
+#   quay.io/prometheus/prometheus                     built by build-binaries.sh (Debian's lacks Kubernetes discovery)
 #   quay.io/prometheus-operator/prometheus-config-reloader   built by build-binaries.sh
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -45,16 +45,6 @@ if needed "$PAUSE_IMAGE"; then
   gcc -static -O2 -o "$WORK/pause" "$HERE/pause/pause.c"
   from_scratch_with "$PAUSE_IMAGE" /pause "$WORK/pause:/pause"
   save "$PAUSE_IMAGE"
-fi
-
-if needed "$PROMETHEUS_IMAGE"; then
-  command -v prometheus >/dev/null || { apt-get update -qq && apt-get install -y -qq prometheus >/dev/null; }
-  ctr=$(buildah from "$DEBIAN_IMAGE")
-  buildah copy -q "$ctr" "$(command -v prometheus)" /bin/prometheus >/dev/null
-  buildah run "$ctr" -- sh -c 'mkdir -p /prometheus /etc/prometheus && chown 65534:65534 /prometheus'
-  buildah config --cmd '[]' --entrypoint '["/bin/prometheus"]' --workingdir /prometheus --user 65534:65534 "$ctr"
-  buildah commit --rm -q "$ctr" "$PROMETHEUS_IMAGE" >/dev/null
-  save "$PROMETHEUS_IMAGE"
 fi
 
 if needed "$POSTGRES_IMAGE"; then
@@ -112,4 +102,13 @@ if needed "$CONFIG_RELOADER_IMAGE"; then
     "$BIN/prometheus-config-reloader:/bin/prometheus-config-reloader"
   save "$CONFIG_RELOADER_IMAGE"
 fi
+if needed "$PROMETHEUS_IMAGE"; then
+  ctr=$(buildah from "$DEBIAN_IMAGE")
+  buildah copy -q "$ctr" "$BIN/prometheus" /bin/prometheus >/dev/null
+  buildah run "$ctr" -- sh -c 'mkdir -p /prometheus /etc/prometheus && chown 65534:65534 /prometheus'
+  buildah config --cmd '[]' --entrypoint '["/bin/prometheus"]' --workingdir /prometheus --user 65534:65534 "$ctr"
+  buildah commit --rm -q "$ctr" "$PROMETHEUS_IMAGE" >/dev/null
+  save "$PROMETHEUS_IMAGE"
+fi
+
 log "infrastructure images ready in $OUT"
