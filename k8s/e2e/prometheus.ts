@@ -17,6 +17,15 @@ export async function query(expr: string): Promise<Sample[]> {
   return (result as Sample[] | undefined) ?? []
 }
 
+/** A query over a time range, as a Grafana panel runs it: the series that have any point in it. */
+export async function queryRange(expr: string, startMs: number, endMs: number, stepS = 15): Promise<Sample[]> {
+  const params = new URLSearchParams({ query: expr, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepS) })
+  const res = await fetch(`${API}/query_range?${params}`, { signal: AbortSignal.timeout(20_000) })
+  const body = (await res.json()) as { status: string; error?: string; data?: { result: Sample[] } }
+  if (body.status !== 'success') throw new Error(`${expr}: ${body.error ?? res.status}`)
+  return body.data?.result ?? []
+}
+
 /** Alerts in the firing state, by name. */
 export async function firingAlerts(): Promise<Set<string>> {
   const res = await fetch(`${API}/alerts`, { signal: AbortSignal.timeout(10_000) })

@@ -1,18 +1,19 @@
 // Every Grafana dashboard query answers with data from the in-cluster Prometheus (Grafana
-// itself cannot be had here; its queries run against the same Prometheus). Queries on
-// metrics listed in k8s/promql/pending-metrics.txt are reported, not judged.
+// itself cannot be had here; its queries run against the same Prometheus), over the e2e
+// run's time range as a dashboard shows it. Queries on metrics listed in
+// k8s/promql/pending-metrics.txt are reported, not judged.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { collectExpressions, metricNames } from '../../scripts/check-promql.js'
 import { ROOT } from '../kube.js'
-import { query } from '../prometheus.js'
+import { queryRange } from '../prometheus.js'
 
 function pendingMetrics(): Set<string> {
   const text = readFileSync(path.join(ROOT, 'k8s/promql/pending-metrics.txt'), 'utf8')
   return new Set(text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')))
 }
 
-export async function dashboardsAnswer(): Promise<string> {
+export async function dashboardsAnswer(sinceMs: number): Promise<string> {
   const pending = pendingMetrics()
   const expressions = collectExpressions().filter((e) => e.kind === 'panel' && e.source.endsWith('.json'))
   const empty: string[] = []
@@ -23,7 +24,7 @@ export async function dashboardsAnswer(): Promise<string> {
       skipped += 1
       continue
     }
-    const samples = await query(e.expr)
+    const samples = await queryRange(e.expr, sinceMs, Date.now())
     if (samples.length > 0) withData += 1
     else empty.push(`${e.source} / ${e.title}: ${e.expr.replace(/\s+/g, ' ')}`)
   }

@@ -23,3 +23,15 @@ export async function uploadToPermanent(api: Api, run: string): Promise<string> 
     throw new Error(`download ${id}: ${download.status}, ${download.bytes.length} bytes, expected ${bytes.length} identical`)
   return `resource ${id} PERMANENT in ${permanentMs} ms, song ${JSON.stringify(expected)}, ${bytes.length} bytes downloaded identical`
 }
+
+/** Clients send wrong files too: the contract's answer, and the dashboards' "refused" panels get data. */
+export async function notAnMp3Refused(api: Api): Promise<string> {
+  const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex')
+  const answers = await Promise.all([1, 2, 3].map(() => api.upload(png)))
+  for (const answer of answers) {
+    if (answer.status !== 400) throw new Error(`a PNG sent as audio/mpeg: ${answer.status} ${answer.body}`)
+    const body = JSON.parse(answer.body) as { errorMessage?: string; errorCode?: string }
+    if (body.errorCode !== '400' || !body.errorMessage) throw new Error(`not the contract's error form: ${answer.body}`)
+  }
+  return `3 PNG uploads answered 400 ${answers[0]?.body}`
+}

@@ -41,6 +41,8 @@ export default fp<{ config: ResourceProcessorConfig }>(
       labelNames: ['type'],
       registers: [app.metrics],
     })
+    // Known label values start at 0: "no retries" reads as a rate of 0, not as no data.
+    for (const type of [TOPICS.resourceUploaded, TOPICS.resourceDeleted]) errors.inc({ type }, 0)
 
     const consumer = startEventConsumer({
       metrics: app.metrics,
