@@ -165,9 +165,14 @@ t.test('bad uploads: contract errors, no object, no row', async (t) => {
   t.equal(tab.status, 400)
   t.strictSame(tab.json, {
     errorMessage: 'Validation error',
-    details: { 'idempotency-key': 'Idempotency-Key must be 1 to 255 characters without control characters' },
+    details: { 'idempotency-key': 'Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces or control characters)' },
     errorCode: '400',
   })
+  const spaced = await upload(base, song, { 'idempotency-key': 'key with space' })
+  t.equal(spaced.status, 400, 'a header value is visible ASCII')
+  const emptyType = await upload(base, song, { 'content-type': '' })
+  t.equal(emptyType.status, 415, 'an empty Content-Type is not a media type')
+  t.equal((emptyType.json as { errorCode?: string }).errorCode, '415')
 
   t.equal(await rowCount(), 1, 'only the first upload has a row')
   t.equal((await objectKeys(stack.s3, stack.stagingBucket)).length, 1, 'only the first upload has an object')
@@ -270,7 +275,11 @@ t.test('OpenAPI lists the routes', async (t) => {
   const file = (docs.paths['/resources/{id}']?.get as { responses: Record<string, { content?: object }> }).responses
   t.ok(file['200']?.content && 'audio/mpeg' in file['200'].content, '200 is audio/mpeg')
   t.ok(file['206']?.content && 'audio/mpeg' in file['206'].content, '206 is audio/mpeg')
-  t.strictSame(declared('/resources', 'post'), ['200', '400', '409', '413', '500', '503'], 'an upload never answers 415')
+  t.strictSame(
+    declared('/resources', 'post'),
+    ['200', '400', '409', '413', '415', '500', '503'],
+    'an upload answers 415 only to a Content-Type that is no media type',
+  )
   t.strictSame(declared('/resources', 'delete'), ['200', '400', '413', '500', '503'], 'nor a delete: the routes take every type')
   t.strictSame(declared('/resources/{id}/status', 'get'), ['200', '400', '404', '500', '503'])
 })

@@ -298,7 +298,8 @@ export async function startKafka(opts: KafkaBrokerOptions): Promise<RunningKafka
 
   const started = performance.now()
   if (!existsSync(join(opts.dataDir, 'kraft', 'meta.properties'))) {
-    const clusterId = randomBytes(16).toString('base64url')
+    // A leading '-' would be read by the storage tool as an option: any other first letter is as good.
+    const clusterId = randomBytes(16).toString('base64url').replace(/^-/, 'A')
     await runCommand(
       java,
       ['-Xmx256m', ...jvmLogging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', serverConfig],

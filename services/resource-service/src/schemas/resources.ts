@@ -9,8 +9,10 @@ export const UploadHeaders = Type.Object({
     SafeString({
       minLength: 1,
       maxLength: 255,
+      // A header value: visible ASCII only (what every HTTP client can send).
+      pattern: '^[\\x21-\\x7E]+$',
       description: 'Retries with the same key (and the same bytes) return the same id and store nothing twice',
-      [INVALID]: 'Idempotency-Key must be 1 to 255 characters without control characters',
+      [INVALID]: 'Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces or control characters)',
     }),
   ),
 })

@@ -62,7 +62,9 @@ export default async function resourceRoutes(app: App): Promise<void> {
       summary: 'Upload an MP3 file (the request body, Content-Type: audio/mpeg)',
       tags: ['resources'],
       headers: UploadHeaders,
-      response: { 200: IdResponse, 400: BadRequestBody, 409: ErrorBody, 413: ErrorBody, 503: ErrorBody },
+      // 415: a Content-Type header that is not a media type at all (an empty value) is
+      // refused by the framework before the upload sees it.
+      response: { 200: IdResponse, 400: BadRequestBody, 409: ErrorBody, 413: ErrorBody, 415: ErrorBody, 503: ErrorBody },
     },
     handler: async (request) => {
       const length = request.headers['content-length']
