@@ -1,6 +1,5 @@
-import { INVALID, REQUIRED } from '@soundline/platform'
+import { INVALID, REQUIRED, SafeString } from '@soundline/platform'
 import { Type, type Static } from 'typebox'
-import { NO_CONTROL_CHARACTERS } from './text.js'
 
 const Role = Type.Union([Type.Literal('user'), Type.Literal('admin')])
 
@@ -13,10 +12,9 @@ export const Registration = Type.Object(
       [INVALID]: 'Username must be 3-64 characters: letters, digits, . _ @ - (starting with a letter or digit)',
       [REQUIRED]: 'Username is required',
     }),
-    password: Type.String({
+    password: SafeString({
       minLength: 8,
       maxLength: 128,
-      pattern: NO_CONTROL_CHARACTERS,
       examples: ['correct horse battery staple'],
       [INVALID]: 'Password must be between 8 and 128 characters, without control characters',
       [REQUIRED]: 'Password is required',
@@ -32,16 +30,14 @@ export type Registration = Static<typeof Registration>
  */
 export const Credentials = Type.Object(
   {
-    username: Type.String({
+    username: SafeString({
       maxLength: 256,
-      pattern: NO_CONTROL_CHARACTERS,
       [INVALID]: 'Username must be a string of at most 256 characters, without control characters',
       [REQUIRED]: 'Username is required',
       examples: ['alice'],
     }),
-    password: Type.String({
+    password: SafeString({
       maxLength: 1024,
-      pattern: NO_CONTROL_CHARACTERS,
       [INVALID]: 'Password must be a string of at most 1024 characters, without control characters',
       [REQUIRED]: 'Password is required',
     }),
@@ -52,10 +48,9 @@ export type Credentials = Static<typeof Credentials>
 
 export const RefreshRequest = Type.Object(
   {
-    refreshToken: Type.String({
+    refreshToken: SafeString({
       minLength: 1,
       maxLength: 512,
-      pattern: NO_CONTROL_CHARACTERS,
       [INVALID]: 'Refresh token must be a non-empty string of at most 512 characters, without control characters',
       [REQUIRED]: 'Refresh token is required',
     }),
