@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -14,7 +14,9 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Kafka, logLevel } from 'kafkajs'
 import type { Logger } from 'pino'
+import { cachedInstall, installOnce } from './cached-install.js'
 import { findJava17, findMaven } from './java.js'
+import { isProcessAlive, runCommand } from './processes.js'
 
 /** Passed to Maven as -Dkafka.version, so this is the one place to change it. */
 export const KAFKA_VERSION = '4.1.1'
@@ -50,82 +52,41 @@ export interface RunningKafka {
   stop(): Promise<void>
 }
 
-/** Runs a command, collecting its output; rejects with the output on failure. */
-function runCommand(command: string, args: string[], cwd?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve(output)
-      else reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${output.slice(-4000)}`))
-    })
-  })
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /**
  * Directory holding the broker's jars (classpath `<dir>/*`). Runs Maven only
- * when the cache marker is missing; the fetch goes to a temp dir that is
- * renamed when complete, so a killed fetch never leaves a half cache.
+ * when the cache marker is missing (cached-install.ts: a killed fetch never
+ * leaves a half cache).
  */
 export async function ensureKafkaJars(cacheDir: string, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const versionDir = join(cacheDir, `kafka-${KAFKA_VERSION}`)
-  const libsDir = join(versionDir, 'libs')
-  const marker = join(versionDir, 'complete.json')
-  if (existsSync(marker) && existsSync(libsDir)) return libsDir
+  const cached = cachedInstall(versionDir, 'libs')
+  if (cached) return cached
 
   const mvn = findMaven(env)
-  await mkdir(versionDir, { recursive: true })
-  // Leftovers of fetches that were killed midway.
-  for (const entry of await readdir(versionDir)) {
-    const pid = Number(/^libs\.partial-(\d+)-/.exec(entry)?.[1])
-    if (pid && !isProcessAlive(pid)) await rm(join(versionDir, entry), { recursive: true, force: true })
-  }
-  const partialDir = join(versionDir, `libs.partial-${process.pid}-${Date.now()}`)
-  logger.info({ version: KAFKA_VERSION, pom: POM_PATH }, 'fetching Kafka jars from Maven Central (once; cached afterwards)')
-  const started = performance.now()
-  try {
-    await runCommand(mvn, [
-      '-q',
-      '-B',
-      '-f',
-      POM_PATH,
-      'dependency:copy-dependencies',
-      `-Dkafka.version=${KAFKA_VERSION}`,
-      `-DoutputDirectory=${partialDir}`,
-    ])
-    const jars = await readdir(partialDir)
-    if (!jars.includes(`kafka_2.13-${KAFKA_VERSION}.jar`))
-      throw new Error(`Maven finished but kafka_2.13-${KAFKA_VERSION}.jar is missing in ${partialDir}`)
-    const fetchMs = Math.round(performance.now() - started)
-    if (existsSync(marker)) {
-      // Another process completed the same fetch meanwhile; keep theirs.
-      await rm(partialDir, { recursive: true, force: true })
-      return libsDir
-    }
-    await rm(libsDir, { recursive: true, force: true })
-    await rename(partialDir, libsDir)
-    await writeFile(
-      marker,
-      JSON.stringify({ version: KAFKA_VERSION, jars: jars.length, fetchMs, fetchedAt: new Date().toISOString() }) + '\n',
-    )
-    logger.info({ version: KAFKA_VERSION, jars: jars.length, fetchMs, libsDir }, 'Kafka jars cached')
-    return libsDir
-  } catch (error) {
-    await rm(partialDir, { recursive: true, force: true })
-    throw error
-  }
+  const { dir: libsDir, installed } = await installOnce({
+    versionDir,
+    target: 'libs',
+    fill: async (partialDir) => {
+      logger.info({ version: KAFKA_VERSION, pom: POM_PATH }, 'fetching Kafka jars from Maven Central (once; cached afterwards)')
+      const started = performance.now()
+      await runCommand(mvn, [
+        '-q',
+        '-B',
+        '-f',
+        POM_PATH,
+        'dependency:copy-dependencies',
+        `-Dkafka.version=${KAFKA_VERSION}`,
+        `-DoutputDirectory=${partialDir}`,
+      ])
+      const jars = await readdir(partialDir)
+      if (!jars.includes(`kafka_2.13-${KAFKA_VERSION}.jar`))
+        throw new Error(`Maven finished but kafka_2.13-${KAFKA_VERSION}.jar is missing in ${partialDir}`)
+      const fetchMs = Math.round(performance.now() - started)
+      return { version: KAFKA_VERSION, jars: jars.length, fetchMs, fetchedAt: new Date().toISOString() }
+    },
+  })
+  if (installed) logger.info({ version: KAFKA_VERSION, jars: installed.jars, fetchMs: installed.fetchMs, libsDir }, 'Kafka jars cached')
+  return libsDir
 }
 
 function serverProperties(dataDir: string, port: number, controllerPort: number): string {
@@ -303,7 +264,7 @@ export async function startKafka(opts: KafkaBrokerOptions): Promise<RunningKafka
     await runCommand(
       java,
       ['-Xmx256m', ...jvmLogging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', serverConfig],
-      opts.dataDir,
+      { cwd: opts.dataDir },
     )
     logger.info({ clusterId, dataDir: opts.dataDir }, 'formatted KRaft storage')
   }

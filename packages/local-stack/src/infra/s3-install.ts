@@ -1,12 +1,12 @@
 // The embedded S3 server is versitygw, a Go program (packages/local-stack/README.md
 // says why). It is built once from the Go module proxy into
 // `<cacheDir>/versitygw-<version>/`, like the Kafka jars fetched into .cache/kafka.
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
+import { cachedInstall, installOnce } from './cached-install.js'
 import { findOnPath, ToolNotFoundError } from './java.js'
+import { runCommand } from './processes.js'
 
 export const VERSITYGW_MODULE = 'github.com/versity/versitygw/cmd/versitygw'
 export const VERSITYGW_VERSION = 'v1.8.0'
@@ -25,29 +25,6 @@ export function findGo(env: NodeJS.ProcessEnv = process.env): string {
   )
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve()
-      else reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${output.slice(-4000)}`))
-    })
-  })
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /**
  * Path of the versitygw binary, building it when the cache lacks it. The build
  * goes to a temp dir renamed when complete, so a killed build never leaves a
@@ -55,44 +32,29 @@ function isProcessAlive(pid: number): boolean {
  */
 export async function ensureS3ServerBinary(cacheDir: string, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const versionDir = join(cacheDir, `versitygw-${VERSITYGW_VERSION}`)
-  const binary = join(versionDir, 'bin', 'versitygw')
-  const marker = join(versionDir, 'complete.json')
-  if (existsSync(marker) && existsSync(binary)) return binary
+  const cached = cachedInstall(versionDir, 'bin', 'versitygw')
+  if (cached) return cached
 
   const go = findGo(env)
-  await mkdir(versionDir, { recursive: true })
-  for (const entry of await readdir(versionDir)) {
-    const pid = Number(/^bin\.partial-(\d+)-/.exec(entry)?.[1])
-    if (pid && !isProcessAlive(pid)) await rm(join(versionDir, entry), { recursive: true, force: true })
-  }
-  const partialDir = join(versionDir, `bin.partial-${process.pid}-${Date.now()}`)
-  logger.info(
-    { module: VERSITYGW_MODULE, version: VERSITYGW_VERSION },
-    'building the S3 server from the Go module proxy (once, a few minutes; cached afterwards)',
-  )
-  const started = performance.now()
-  try {
-    // GOFLAGS from the user could ask for -mod=vendor or the like, meaningless for `go install pkg@version`.
-    await run(go, ['install', `${VERSITYGW_MODULE}@${VERSITYGW_VERSION}`], {
-      ...env,
-      GOBIN: partialDir,
-      GOFLAGS: '-buildvcs=false',
-      CGO_ENABLED: '0',
-    })
-    if (!existsSync(join(partialDir, 'versitygw'))) throw new Error(`go install finished but ${partialDir}/versitygw is missing`)
-    const buildMs = Math.round(performance.now() - started)
-    if (existsSync(marker)) {
-      // Another process finished the same build meanwhile; keep theirs.
-      await rm(partialDir, { recursive: true, force: true })
-      return binary
-    }
-    await rm(join(versionDir, 'bin'), { recursive: true, force: true })
-    await rename(partialDir, join(versionDir, 'bin'))
-    await writeFile(marker, JSON.stringify({ version: VERSITYGW_VERSION, buildMs, builtAt: new Date().toISOString() }) + '\n')
-    logger.info({ version: VERSITYGW_VERSION, buildMs, binary }, 'S3 server built and cached')
-    return binary
-  } catch (error) {
-    await rm(partialDir, { recursive: true, force: true })
-    throw error
-  }
+  const { dir, installed } = await installOnce({
+    versionDir,
+    target: 'bin',
+    fill: async (partialDir) => {
+      logger.info(
+        { module: VERSITYGW_MODULE, version: VERSITYGW_VERSION },
+        'building the S3 server from the Go module proxy (once, a few minutes; cached afterwards)',
+      )
+      const started = performance.now()
+      // GOFLAGS from the user could ask for -mod=vendor or the like, meaningless for `go install pkg@version`.
+      await runCommand(go, ['install', `${VERSITYGW_MODULE}@${VERSITYGW_VERSION}`], {
+        env: { ...env, GOBIN: partialDir, GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' },
+      })
+      if (!existsSync(join(partialDir, 'versitygw'))) throw new Error(`go install finished but ${partialDir}/versitygw is missing`)
+      const buildMs = Math.round(performance.now() - started)
+      return { version: VERSITYGW_VERSION, buildMs, builtAt: new Date().toISOString() }
+    },
+  })
+  const binary = join(dir, 'versitygw')
+  if (installed) logger.info({ version: VERSITYGW_VERSION, buildMs: installed.buildMs, binary }, 'S3 server built and cached')
+  return binary
 }

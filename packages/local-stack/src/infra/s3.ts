@@ -3,18 +3,10 @@ import { join } from 'node:path'
 import { startS3Server } from '@soundline/platform/testing'
 import type { Logger } from 'pino'
 import { cacheDir as defaultCacheDir } from '../paths.js'
+import { isProcessAlive } from './processes.js'
 import { ensureS3ServerBinary } from './s3-install.js'
 
 export const DEFAULT_S3_PORT = 4566
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** Kills a server left running on this data dir by a parent that died without stopping it (it would hold the port). */
 async function killStaleServer(pidFile: string, directory: string, logger: Logger): Promise<void> {
