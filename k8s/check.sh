@@ -4,12 +4,12 @@
 #                                skaffold schema, Tiltfile check
 #   bash k8s/check.sh --promql   also the live PromQL check (starts the local stack and a
 #                                Prometheus, ~2 minutes; needs `npm run build` first)
-# Installs what is missing: helm (go install, ~5 min the first time, then cached) and
+# Installs what is missing: helm (k8s/local/build-binaries.sh: from the Go module proxy,
+# ~5 min the first time, then cached in .cache/k8s/bin, the version k8s:up uses) and
 # prometheus/promtool (apt, ~20 s). Ends with "k8s checks: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-HELM_VERSION=v3.19.5
-export PATH="$PATH:$(go env GOPATH 2>/dev/null)/bin"
+export PATH="$PWD/.cache/k8s/bin:$PATH"
 passed=0 failed=0 failures=()
 step() { printf '\n== %s (%ss)\n' "$1" "$SECONDS"; }
 check() { # check <name> <command...>
@@ -19,8 +19,8 @@ check() { # check <name> <command...>
 
 step "tools"
 if ! command -v helm >/dev/null; then
-  echo "installing helm $HELM_VERSION (go install; first build takes minutes)"
-  GOFLAGS=-buildvcs=false go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" || { echo "helm install failed"; exit 1; }
+  echo "building helm (k8s/local/build-binaries.sh; the first build takes minutes)"
+  bash k8s/local/build-binaries.sh --only helm || { echo "helm install failed"; exit 1; }
 fi
 if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
   apt-get update -qq && apt-get install -y -qq prometheus >/dev/null || { echo "prometheus install failed"; exit 1; }

@@ -19,11 +19,17 @@ mkdir -p "$OUT" "$WORK"
 force=false; [ "${1:-}" = --force ] && force=true
 log() { printf '[images %s] %s\n' "$(date +%T)" "$*"; }
 archive() { echo "$OUT/$(echo "$1" | tr '/:' '__').tar"; }
-needed() { $force || [ ! -s "$(archive "$1")" ]; }
 save() { # save <image>: docker archive for ctr import
   rm -f "$(archive "$1")"
   buildah push -q "$1" "docker-archive:$(archive "$1"):$1" >/dev/null
   log "$1 $(buildah images --format '{{.Size}}' "$1")"
+}
+needed() { # needed <image>: true when it must be built; an image buildah already has is only saved
+  $force && return 0
+  [ -s "$(archive "$1")" ] && return 1
+  buildah inspect --type image "$1" >/dev/null 2>&1 || return 0
+  save "$1"
+  return 1
 }
 from_scratch_with() { # from_scratch_with <image> <entrypoint> <file:dest>...
   local image=$1 entrypoint=$2 ctr mnt; shift 2
