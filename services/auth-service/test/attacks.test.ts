@@ -1,6 +1,5 @@
-import { http, startTestDatabase, type HttpResult } from '@soundline/platform/testing'
+import { currentSigningKey, forgedTokens, http, startTestDatabase, type HttpResult } from '@soundline/platform/testing'
 import t, { type Test } from 'tap'
-import { currentSigningKey, forgedTokens } from './forge.js'
 import { startAuthService } from './helpers.js'
 
 // The Auth Service under attack, straight at its port (the gateway's side: services/gateway/test/attacks.test.ts).

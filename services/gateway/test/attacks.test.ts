@@ -1,21 +1,15 @@
-import { http } from '@soundline/platform/testing'
+import { currentSigningKey, forgedTokens, http } from '@soundline/platform/testing'
 import t from 'tap'
-import { currentSigningKey, forgedTokens } from '../../auth-service/test/forge.js'
-import { adminTokens, bearer, userTokens } from './tokens.js'
-import { startGateway, startUpstreams } from './upstreams.js'
+import { bearer, gatewayWithUsers } from './tokens.js'
+import { startGateway } from './upstreams.js'
 
 // The gateway under attack: every case gets its exact status and the contract's error body, never a 500.
 // docs/security.md lists each defence and the test here that proves it.
 const LOGIN_BUDGET = 8
-const upstreams = await startUpstreams({ authEnv: { LOGIN_MAX_ATTEMPTS_PER_ADDRESS: String(LOGIN_BUDGET) } })
-t.teardown(() => upstreams.stop())
-const gateway = await startGateway(upstreams)
-t.teardown(() => gateway.stop())
-const base = gateway.base
-
 // Two of the login budget of 127.0.0.1 (alice registers and logs in, the admin logs in).
-const alice = await userTokens(base, 'alice')
-const admin = await adminTokens(base)
+const { upstreams, base, alice, admin } = await gatewayWithUsers(t.teardown.bind(t), {
+  authEnv: { LOGIN_MAX_ATTEMPTS_PER_ADDRESS: String(LOGIN_BUDGET) },
+})
 const queen = { id: 7, name: 'We are the champions', artist: 'Queen', album: 'News of the world', duration: '02:59', year: '1977' }
 const echoed = async (gatewayBase: string, headers: Record<string, string>) =>
   (

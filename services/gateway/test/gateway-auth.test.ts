@@ -1,18 +1,11 @@
-import { http } from '@soundline/platform/testing'
+import { currentSigningKey, http, mint, strangerKey } from '@soundline/platform/testing'
 import { decodeProtectedHeader } from 'jose'
 import { createHmac, createPublicKey } from 'node:crypto'
 import t from 'tap'
-import { adminTokens, bearer, currentSigningKey, mint, strangerKey, userTokens } from './tokens.js'
-import { portOf, startAuthService, startGateway, startUpstreams } from './upstreams.js'
+import { bearer, gatewayWithUsers, userTokens } from './tokens.js'
+import { portOf, startAuthService, startGateway } from './upstreams.js'
 
-const upstreams = await startUpstreams()
-t.teardown(() => upstreams.stop())
-const gateway = await startGateway(upstreams)
-t.teardown(() => gateway.stop())
-const base = gateway.base
-
-const alice = await userTokens(base, 'alice')
-const admin = await adminTokens(base)
+const { upstreams, base, alice, admin } = await gatewayWithUsers(t.teardown.bind(t))
 const queen = { id: 1, name: 'We are the champions', artist: 'Queen', album: 'News of the world', duration: '02:59', year: '1977' }
 
 t.test('/auth is routed to the Auth Service without a token', async (t) => {

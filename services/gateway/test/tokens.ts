@@ -1,8 +1,5 @@
 import { http } from '@soundline/platform/testing'
-import { SignJWT } from 'jose'
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import pg from 'pg'
-import { ADMIN_PASSWORD } from './upstreams.js'
+import { ADMIN_PASSWORD, startGateway, startUpstreams, type Upstreams } from './upstreams.js'
 
 export interface Tokens {
   accessToken: string
@@ -25,41 +22,18 @@ export async function adminTokens(gateway: string): Promise<Tokens> {
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
-/** The Auth Service's current signing key, read from its database: to mint tokens it would never issue (expired ones). */
-export async function currentSigningKey(databaseUrl: string): Promise<{ kid: string; key: KeyObject }> {
-  const client = new pg.Client({ connectionString: databaseUrl })
-  await client.connect()
-  try {
-    const { rows } = await client.query<{ kid: string; private_key: string }>(
-      'SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1',
-    )
-    const row = rows[0]
-    if (!row) throw new Error('no signing key')
-    return { kid: row.kid, key: createPrivateKey(row.private_key) }
-  } finally {
-    await client.end()
-  }
+/**
+ * Upstreams and a gateway in front of them, stopped by `teardown`, with alice
+ * registered and the admin logged in (two logins of 127.0.0.1's login budget).
+ */
+export async function gatewayWithUsers(
+  teardown: (stop: () => Promise<void>) => void,
+  options: Parameters<typeof startUpstreams>[0] = {},
+): Promise<{ upstreams: Upstreams; base: string; alice: Tokens; admin: Tokens }> {
+  const upstreams = await startUpstreams(options)
+  teardown(() => upstreams.stop())
+  const gateway = await startGateway(upstreams)
+  teardown(() => gateway.stop())
+  const base = gateway.base
+  return { upstreams, base, alice: await userTokens(base, 'alice'), admin: await adminTokens(base) }
 }
-
-export interface MintOptions {
-  kid: string
-  key: KeyObject
-  expiresAt?: number
-  issuer?: string
-  audience?: string
-  roles?: string[]
-}
-
-export async function mint(options: MintOptions): Promise<string> {
-  const now = Math.floor(Date.now() / 1000)
-  return new SignJWT({ username: 'minted', roles: options.roles ?? ['user'] })
-    .setProtectedHeader({ alg: 'EdDSA', kid: options.kid })
-    .setSubject('999')
-    .setIssuer(options.issuer ?? 'soundline-auth')
-    .setAudience(options.audience ?? 'soundline')
-    .setIssuedAt(now - 3600)
-    .setExpirationTime(options.expiresAt ?? now + 600)
-    .sign(options.key)
-}
-
-export const strangerKey = (): KeyObject => generateKeyPairSync('ed25519').privateKey

@@ -15,3 +15,4 @@ export { makeMp3, fakeMp3Bytes, truncatedMp3, pngBytes, wavBytes, QUEEN_TAGS, ty
 export { kafkaBrokers, eventually, waitUntilReady, collectEvents, publisherFor, type ReceivedMessage, type Teardown } from './kafka.js'
 export { writeBytes } from './stream-bytes.js'
 export { freePort, deadAddress } from './addresses.js'
+export { currentSigningKey, strangerKey, mint, forgedTokens, type SigningKey, type MintOptions } from './tokens.js'
