@@ -1,11 +1,11 @@
 // The mapping rules, over real MP3 files made by the platform's fixtures and
 // read by the same code the service runs (music-metadata over a stream).
+import { parseMpegFrameHeader } from '@soundline/platform'
 import { QUEEN_TAGS, fakeMp3Bytes, makeMp3, pngBytes, truncatedMp3, wavBytes, type Mp3Options } from '@soundline/platform/testing'
 import { Readable } from 'node:stream'
 import t from 'tap'
 import { readAudioFacts } from '../src/domain/audio-file.js'
 import { cleanText, formatDuration, parseYear, toSongMetadata } from '../src/domain/metadata.js'
-import { parseFrame } from '../src/domain/mpeg-frames.js'
 
 /** As the service reads a download: a byte stream and its Content-Length. */
 async function mapFile(bytes: Buffer) {
@@ -86,7 +86,7 @@ const id3Length = (file: Buffer) =>
 function withInfoHeader(file: Buffer, claimedFrames: number): Buffer {
   const tagLength = id3Length(file)
   const audio = file.subarray(tagLength)
-  const frameLength = parseFrame(audio)?.length ?? 0
+  const frameLength = parseMpegFrameHeader(audio)?.length ?? 0
   // MPEG-1 Layer III: the Info tag follows 17 (mono) or 32 bytes of side information.
   const infoAt = 4 + (audio.readUInt8(3) >> 6 === 3 ? 17 : 32)
   const info = Buffer.alloc(frameLength)

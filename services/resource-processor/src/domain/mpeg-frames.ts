@@ -10,56 +10,14 @@
  * The walk ends at the first place where no frame header is (an ID3v1 or APE
  * trailer, junk, the cut).
  */
-
-const V1_BITRATES = [
-  [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
-  [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
-  [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
-]
-const V2_BITRATES = [
-  [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
-  [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
-  [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
-]
-const SAMPLE_RATES: Record<number, number[]> = { 3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [11025, 12000, 8000] }
+import { parseMpegFrameHeader, type MpegFrameHeader } from '@soundline/platform'
 
 /** How far past the ID3v2 tag the first frame header is looked for (encoders may leave padding). */
 const FIRST_FRAME_SEARCH_BYTES = 64 * 1024
 /** The first frame's header, side information and a Xing/Info/VBRI tag id. */
 const FIRST_FRAME_PROBE_BYTES = 4 + 32 + 4
 
-interface Frame {
-  length: number
-  samples: number
-  sampleRate: number
-  /** Where a Xing/Info tag would start: after the header and the side information. */
-  xingOffset: number
-}
-
-export function parseFrame(bytes: Uint8Array, at = 0): Frame | undefined {
-  const b0 = bytes[at] ?? 0
-  const b1 = bytes[at + 1] ?? 0
-  const b2 = bytes[at + 2] ?? 0
-  const b3 = bytes[at + 3] ?? 0
-  if (b0 !== 0xff || (b1 & 0xe0) !== 0xe0) return undefined
-  const version = (b1 >> 3) & 3
-  const layer = 4 - ((b1 >> 1) & 3)
-  const bitrateIndex = b2 >> 4
-  const rateIndex = (b2 >> 2) & 3
-  if (version === 1 || layer === 4 || bitrateIndex === 0 || bitrateIndex === 15 || rateIndex === 3) return undefined
-  const mpeg1 = version === 3
-  const bitrate = ((mpeg1 ? V1_BITRATES : V2_BITRATES)[layer - 1]?.[bitrateIndex] ?? 0) * 1000
-  const sampleRate = SAMPLE_RATES[version]?.[rateIndex] ?? 0
-  const padding = (b2 >> 1) & 1
-  const mono = b3 >> 6 === 3
-  if (layer === 1) return { length: (Math.floor((12 * bitrate) / sampleRate) + padding) * 4, samples: 384, sampleRate, xingOffset: 0 }
-  const halfFrame = layer === 3 && !mpeg1
-  const length = Math.floor(((halfFrame ? 72 : 144) * bitrate) / sampleRate) + padding
-  const side = layer !== 3 ? 0 : mpeg1 ? (mono ? 17 : 32) : mono ? 9 : 17
-  return { length, samples: halfFrame ? 576 : 1152, sampleRate, xingOffset: 4 + side }
-}
-
-function isInfoFrame(bytes: Uint8Array, frame: Frame): boolean {
+function isInfoFrame(bytes: Uint8Array, frame: MpegFrameHeader): boolean {
   const id = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4))
   const xing = frame.xingOffset > 0 ? id(frame.xingOffset) : ''
   return xing === 'Xing' || xing === 'Info' || id(4 + 32) === 'VBRI'
@@ -142,7 +100,7 @@ export class MpegFrameCounter {
       } else if (this.phase === 'search') {
         const probe = this.bytesAt(this.next, FIRST_FRAME_PROBE_BYTES)
         if (!probe) return
-        const frame = parseFrame(probe)
+        const frame = parseMpegFrameHeader(probe)
         if (!frame) {
           if (this.next - this.searchFrom > FIRST_FRAME_SEARCH_BYTES) this.phase = 'done'
           else this.advanceTo(this.next + 1)
@@ -156,7 +114,7 @@ export class MpegFrameCounter {
       } else if (this.phase === 'frames') {
         const header = this.bytesAt(this.next, 4)
         if (!header) return
-        const frame = parseFrame(header)
+        const frame = parseMpegFrameHeader(header)
         if (!frame || frame.sampleRate !== this.sampleRate) {
           this.phase = 'done'
           this.window = Buffer.alloc(0)
@@ -171,7 +129,7 @@ export class MpegFrameCounter {
   }
 
   /** The frame just walked over (which ends at `next`) counts once all its bytes are here. */
-  private expect(frame: Frame): void {
+  private expect(frame: MpegFrameHeader): void {
     this.completePending()
     this.pendingFrame = { end: this.next, samples: frame.samples }
     this.completePending()

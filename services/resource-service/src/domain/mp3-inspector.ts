@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
-import { FRAME_HEADER_BYTES, ID3_HEADER_BYTES, id3TagLength, parseFrameHeader } from './mp3-frame.js'
+import { MPEG_FRAME_HEADER_BYTES, parseMpegFrameHeader } from '@soundline/platform'
+import { ID3_HEADER_BYTES, id3TagLength } from './mp3-frame.js'
 
 export class NotMp3Error extends Error {
   override name = 'NotMp3Error'
@@ -86,11 +87,11 @@ export class Mp3Inspector extends Transform {
   private advance(bytes: Buffer): void {
     if (this.phase === 'start') {
       const tagLength = id3TagLength(bytes)
-      this.checkFirstFrame(tagLength ?? 0, tagLength === undefined ? bytes.subarray(0, FRAME_HEADER_BYTES) : undefined)
+      this.checkFirstFrame(tagLength ?? 0, tagLength === undefined ? bytes.subarray(0, MPEG_FRAME_HEADER_BYTES) : undefined)
     } else if (this.phase === 'first-frame') {
       this.checkFirstFrame(this.at, bytes)
     } else {
-      if (!parseFrameHeader(bytes)) throw new NotMp3Error('no MPEG audio frame where the previous frame ends')
+      if (!parseMpegFrameHeader(bytes)) throw new NotMp3Error('no MPEG audio frame where the previous frame ends')
       this.phase = 'done'
     }
   }
@@ -98,15 +99,15 @@ export class Mp3Inspector extends Transform {
   /** `header` given: check it now; else wait for the 4 bytes at `offset`. */
   private checkFirstFrame(offset: number, header: Uint8Array | undefined): void {
     this.collected = Buffer.alloc(0)
-    this.want = FRAME_HEADER_BYTES
+    this.want = MPEG_FRAME_HEADER_BYTES
     if (!header) {
       this.phase = 'first-frame'
       this.at = offset
       return
     }
-    const frame = parseFrameHeader(header)
+    const frame = parseMpegFrameHeader(header)
     if (!frame) throw new NotMp3Error('no MPEG audio frame header')
     this.phase = 'second-frame'
-    this.at = offset + frame.frameLength
+    this.at = offset + frame.length
   }
 }
