@@ -15,12 +15,15 @@
 #              generate (the clients land in services/*/src/generated), tsc -b
 #   prod-deps  the production dependencies of ONE service and packages/platform,
 #              nothing else (no prisma CLI, engines, PGlite, typescript, tap)
-#   runtime    (default) node, those node_modules, platform + the service's dist,
-#              prisma/*/migrations, uid 1000. The same image runs the migrations
-#              (the charts' init container: node packages/platform/dist/cli/migrate.js)
+#   runtime    (default) distroless Node 22: node and the libraries it links, no
+#              shell, no package manager; those node_modules, platform + the
+#              service's dist, prisma/*/migrations, uid 1000. The same image runs
+#              the migrations (the charts' init container: packages/platform/dist/cli/migrate.js)
 #
-# Base image: Node 22 LTS on Debian 12 slim, the same tag in every stage (change all
-# together; pin a digest, node:22-bookworm-slim@sha256:..., for reproducible releases).
+# Base images: Node 22 LTS on Debian 12 slim to build, distroless Node 22 (Debian 12)
+# to run; change the Node major in all stages together, and pin digests
+# (node:22-bookworm-slim@sha256:..., ...nodejs22-debian12:nonroot@sha256:...) for
+# reproducible releases.
 
 FROM node:22-bookworm-slim AS manifests
 WORKDIR /src
@@ -82,11 +85,12 @@ RUN --mount=type=cache,target=/root/.npm node -e " \
  && cp packages/platform/package.json /out/packages/platform/ \
  && cp "services/${SERVICE}/package.json" "/out/services/${SERVICE}/" \
  && if [ -d packages/platform/node_modules ]; then cp -a packages/platform/node_modules /out/packages/platform/; fi \
- && if [ -d "services/${SERVICE}/node_modules" ]; then cp -a "services/${SERVICE}/node_modules" "/out/services/${SERVICE}/"; fi
+ && if [ -d "services/${SERVICE}/node_modules" ]; then cp -a "services/${SERVICE}/node_modules" "/out/services/${SERVICE}/"; fi \
+ && printf "import './services/%s/dist/server.js'\n" "${SERVICE}" >/out/server.js
 
-FROM node:22-bookworm-slim AS runtime
+# No shell here: everything that needs one happened in the stages above.
+FROM gcr.io/distroless/nodejs22-debian12:nonroot AS runtime
 ARG SERVICE
-RUN test -n "${SERVICE}" || { echo "build arg SERVICE is required (e.g. --build-arg SERVICE=song-service)" >&2; exit 1; }
 WORKDIR /app
 ENV NODE_ENV=production SERVICE=${SERVICE}
 COPY --from=prod-deps /out/ ./
@@ -95,8 +99,10 @@ COPY --from=build /app/services/${SERVICE}/dist ./services/${SERVICE}/dist
 # Migrations: the service applies them at start (MIGRATIONS_DIR defaults to
 # prisma/<db>/migrations), and so does the init container, with the same code.
 COPY --from=build /app/prisma ./prisma
-# Numeric user: Kubernetes can only verify runAsNonRoot against a numeric UID
-# (1000 is the image's `node` user). Files stay root-owned and read-only to it.
+# Numeric user: Kubernetes can only verify runAsNonRoot against a numeric UID (the
+# charts run 1000). Files stay root-owned and read-only to it.
 USER 1000:1000
-# exec: node is PID 1 and receives SIGTERM (the services shut down gracefully).
-CMD ["/bin/sh", "-c", "exec node \"services/${SERVICE}/dist/server.js\""]
+# The image's entrypoint is node, PID 1, so it receives SIGTERM (the services shut
+# down gracefully). server.js (written above) imports services/$SERVICE/dist/server.js:
+# an exec-form CMD cannot expand the build argument.
+CMD ["server.js"]

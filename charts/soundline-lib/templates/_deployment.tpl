@@ -53,7 +53,8 @@ spec:
         - name: migrate
           image: {{ include "soundline-lib.imageRef" (list .Values.image .) | quote }}
           imagePullPolicy: {{ .Values.image.pullPolicy }}
-          command: ["node", "/app/packages/platform/dist/cli/migrate.js"]
+          # The image's entrypoint is node: the init container only names the script.
+          args: ["/app/packages/platform/dist/cli/migrate.js"]
           env:
             {{- include "soundline-lib.secretEnv" . | trim | nindent 12 }}
             - name: MIGRATIONS_DIR

