@@ -6,7 +6,7 @@ import path from 'node:path'
 import { ROOT } from './kube.js'
 import { installAll, SERVICES } from './install.js'
 import { Api, adminToken } from './soundline.js'
-import { migrationsRan, podsReady } from './checks/pods.js'
+import { everyServiceScraped, migrationsRan, podsReady } from './checks/pods.js'
 import { notAnMp3Refused, uploadToPermanent } from './checks/pipeline.js'
 import { type DrillTimings, storageDrill } from './checks/storage-drill.js'
 import { processorDeleted, upgradedUnderLoad } from './checks/disruptions.js'
@@ -44,6 +44,7 @@ async function main(): Promise<number> {
   if (installed) {
     await check('every pod Ready', podsReady)
     await check('migration init containers ran', () => migrationsRan(['song-service', 'storage-service', 'resource-service', 'auth-service']))
+    await check('Prometheus scrapes every service through its ServiceMonitor', () => everyServiceScraped(SERVICES))
     const api = new Api(await adminToken())
     await check('upload through the gateway -> PERMANENT -> song -> identical download', () => uploadToPermanent(api, RUN))
     await check('a file that is not an MP3 is refused with the contract\'s 400', () => notAnMp3Refused(api))

@@ -128,6 +128,8 @@ clusterDomain: cluster.local
 clusterDNS: [$DNS_IP]
 resolvConf: $STATE/kubelet/resolv.conf
 readOnlyPort: 0
+# Mounted ConfigMaps and Secrets (Prometheus's generated configuration) refresh sooner.
+syncFrequency: 10s
 serializeImagePulls: false
 # A developer machine's disk and memory are what they are: never evict for them.
 evictionHard: { memory.available: "50Mi", nodefs.available: "1%", imagefs.available: "1%" }

@@ -1,5 +1,6 @@
 // Every pod Ready, and each service pod's migration init container ran to success.
-import { kubectlJson } from '../kube.js'
+import { kubectlJson, waitFor } from '../kube.js'
+import { activeTargets } from '../prometheus.js'
 
 interface ContainerStatus {
   name: string
@@ -33,4 +34,17 @@ export async function migrationsRan(databases: string[]): Promise<string> {
     }
   }
   return `migrate init container exited 0 in ${ran.length} pods (${databases.join(', ')})`
+}
+
+/** The charts' ServiceMonitors are real: Prometheus (run by the operator) scrapes every service. */
+export async function everyServiceScraped(services: readonly string[]): Promise<string> {
+  const started = Date.now()
+  await waitFor('every service scraped', 360_000, async () => {
+    const up = new Set((await activeTargets()).filter((t) => t.health === 'up').map((t) => t.job))
+    return services.every((s) => up.has(s)) ? true : undefined
+  }, 2000).catch(async (error: unknown) => {
+    const targets = await activeTargets().catch(() => [])
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; targets: ${JSON.stringify(targets)}`)
+  })
+  return `${services.length} services up in Prometheus through their ServiceMonitors (${Math.round((Date.now() - started) / 1000)} s after install)`
 }
