@@ -3,7 +3,9 @@
 # machine cannot pull. Tagged exactly as the charts expect, so the charts users install
 # are the ones tested; for this machine only (docs/kubernetes.md, "A real cluster
 # without Docker"). Each image is saved as a docker archive in .cache/k8s/images, which
-# `k8s:up` imports into the cluster's containerd. Built once; `--force` rebuilds.
+# `k8s:up` imports into the cluster's containerd. Built once; `--force` rebuilds;
+# `--without-go` leaves out the images of programs build-binaries.sh makes (so that the
+# rest can be built while that runs).
 #   registry.k8s.io/pause:3.10                        static C pause (pause/pause.c)
 #   soundline-local/coredns                           CoreDNS built by build-binaries.sh
 #   postgres:17.6-alpine                              Debian's PostgreSQL 15 + an entrypoint like the official one
@@ -16,7 +18,10 @@ cd "$(dirname "$0")/../../.."
 source k8s/local/versions.sh
 HERE=k8s/local/images BIN=$PWD/.cache/k8s/bin OUT=$PWD/.cache/k8s/images WORK=$PWD/.cache/k8s/rootfs
 mkdir -p "$OUT" "$WORK"
-force=false; [ "${1:-}" = --force ] && force=true
+force=false without_go=false
+for arg in "$@"; do
+  case "$arg" in --force) force=true ;; --without-go) without_go=true ;; esac
+done
 log() { printf '[images %s] %s\n' "$(date +%T)" "$*"; }
 archive() { echo "$OUT/$(echo "$1" | tr '/:' '__').tar"; }
 save() { # save <image>: docker archive for ctr import
@@ -98,6 +103,7 @@ if needed "$LOCALSTACK_IMAGE"; then
   save "$LOCALSTACK_IMAGE"
 fi
 # Programs built from Go sources (build-binaries.sh) go last.
+if $without_go; then log "images of Go programs left for later (--without-go)"; exit 0; fi
 if needed "$COREDNS_IMAGE"; then
   from_scratch_with "$COREDNS_IMAGE" /coredns "$BIN/coredns:/coredns"
   save "$COREDNS_IMAGE"
