@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Offline checks of everything under charts/, k8s/, skaffold.yaml and Tiltfile (issue 6).
+# Offline checks of everything under charts/, k8s/, skaffold.yaml and Tiltfile (docs/kubernetes.md).
 #   bash k8s/check.sh            lint, render + validate, schema refusals, alert unit tests,
 #                                skaffold schema, Tiltfile check
 #   bash k8s/check.sh --promql   also the live PromQL check (starts the local stack and a

@@ -1,4 +1,4 @@
-// The criteria of each drill (issue 4, item 5), checked against what was
+// The criteria of each drill (docs/resilience.md), checked against what was
 // measured. Every limit is written out in the criterion's text.
 import { songMatches, type DrillResult } from './drill.js'
 import { breakerState, sumOf, type BreakerState, type MetricsSample } from './metrics.js'

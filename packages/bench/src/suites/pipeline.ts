@@ -1,4 +1,4 @@
-// Issue 3: the upload path end to end on a private stack. Each figure has its
+// The upload path end to end on a private stack. Each figure has its
 // baseline from the same run: the S3 server's own PutObject rate for the same
 // bytes, the Resource Service's idle RSS, a raw PUT's latency.
 import { createHash } from 'node:crypto'
