@@ -182,6 +182,7 @@ t.test('the staging profile: every release into soundline-staging with its stagi
   t.notOk(infra?.dependsOn, 'soundline-infra depends on nothing')
   t.notOk(infra?.wait, 'soundline-infra is not waited for')
   t.equal(staging.deploy.statusCheckDeadlineSeconds, 900, 'a longer status check deadline')
+  t.equal(staging.deploy.kubeContext, undefined, 'deploys to the current kubectl context, not kind-soundline')
 
   // A patch that selects nothing or names a missing field is refused, as skaffold refuses it.
   t.throws(() => applyPatch(structuredClone(config), { op: 'remove', path: '/deploy/helm/releases/name=no-such-release' }), /selects nothing/)
