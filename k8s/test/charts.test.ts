@@ -3,14 +3,16 @@
 //   npx tap k8s/test/charts.test.ts      (needs helm on PATH or HELM=<path>; k8s/check.sh installs it)
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { Ajv } from 'ajv'
 import t, { type Test } from 'tap'
 import { parse } from 'yaml'
 import { MONITORING_APIS, SERVICE_CHARTS, buildDependencies, helm, helmMissing, render, repoRoot, validateObject, type K8sObject } from './helm.js'
 
+valuesChecks()
 const missing = helmMissing()
 if (missing !== null) {
   if (process.env.CI) t.fail(missing)
-  else t.plan(0, missing)
+  else t.skip(`helm tests: ${missing}`)
 } else {
   buildDependencies()
   run()
@@ -33,6 +35,40 @@ interface PodSpec {
   containers: Container[]
   initContainers?: Container[]
   volumes?: { name: string; emptyDir?: object }[]
+}
+
+type Values = Record<string, unknown>
+
+/**
+ * The library's defaults: the body of `define "soundline-lib.defaults"`, which is plain YAML
+ * (charts/soundline-lib/templates/_defaults.tpl says so).
+ */
+function libraryDefaults(): Values {
+  const tpl = readFileSync(path.join(repoRoot, 'charts/soundline-lib/templates/_defaults.tpl'), 'utf8')
+  const body = /\{\{-? define "soundline-lib\.defaults" -?\}\}\n([\s\S]*?)\{\{-? end -?\}\}/.exec(tpl)?.[1]
+  if (body === undefined || body.includes('{{')) throw new Error('_defaults.tpl: the defaults are not plain YAML')
+  return parse(body) as Values
+}
+
+/** How "soundline-lib.all" merges a chart's values over the defaults: maps key by key, the rest replaced. */
+function merge(base: Values, over: Values): Values {
+  const out: Values = { ...base }
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key]
+    const isMap = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v)
+    out[key] = isMap(current) && isMap(value) ? merge(current, value) : value
+  }
+  return out
+}
+
+/** The keys of `over` that only restate `base` (a chart's values.yaml should hold only what differs). */
+function repeats(base: Values, over: Values, prefix = ''): string[] {
+  const isMap = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v)
+  return Object.entries(over).flatMap(([key, value]) => {
+    const current = base[key]
+    if (isMap(current) && isMap(value)) return repeats(current, value, `${prefix}${key}.`)
+    return JSON.stringify(current) === JSON.stringify(value) ? [`${prefix}${key}`] : []
+  })
 }
 
 /** Value sets every chart is rendered with: defaults (kind), kind overlays, staging. */
@@ -65,7 +101,8 @@ function checkHardened(t: Test, where: string, container: Container, pod: PodSpe
   t.ok(pod.volumes?.find((v) => v.name === tmp?.name)?.emptyDir, `${where}: /tmp is an emptyDir`)
 }
 
-function run(): void {
+/** The values files and the schema, without helm. */
+function valuesChecks(): void {
   t.test('every service chart has the shared values schema', async (t) => {
     const shared = readFileSync(path.join(repoRoot, 'charts/soundline-lib/service-values.schema.json'), 'utf8')
     for (const chart of SERVICE_CHARTS) {
@@ -75,6 +112,27 @@ function run(): void {
     t.same(SERVICE_CHARTS, ['auth-service', 'gateway', 'resource-processor', 'resource-service', 'song-service', 'storage-service'])
   })
 
+  t.test("the library's defaults, and each chart's values merged over them, meet the schema", async (t) => {
+    const schema = JSON.parse(readFileSync(path.join(repoRoot, 'charts/soundline-lib/service-values.schema.json'), 'utf8')) as object
+    // (its $schema is the https URL helm accepts, which Ajv does not know as draft-07's)
+    const validate = new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(schema)
+    const defaults = libraryDefaults()
+    // Every key of the schema has a default, except what only a service can know.
+    const own = ['image', 'containerPort', 'service']
+    const keys = Object.keys((schema as { properties: Record<string, unknown> }).properties).filter((k) => !['global', 'soundline-lib'].includes(k))
+    t.same(keys.filter((k) => !(k in defaults) && !own.includes(k)), [], 'every other top-level key has a default')
+    for (const chart of SERVICE_CHARTS) {
+      const values = parse(readFileSync(path.join(repoRoot, 'charts', chart, 'values.yaml'), 'utf8')) as Values
+      const staging = parse(readFileSync(path.join(repoRoot, 'charts', chart, 'values-staging.yaml'), 'utf8')) as Values
+      for (const [name, merged] of [['values.yaml', merge(defaults, values)], ['values-staging.yaml', merge(merge(defaults, values), staging)]] as const) {
+        t.ok(validate(merged), `${chart}: defaults + ${name}`, { errors: validate.errors })
+      }
+      t.same(repeats(defaults, values), [], `${chart}/values.yaml repeats no default`)
+    }
+  })
+}
+
+function run(): void {
   for (const chart of SERVICE_CHARTS) {
     t.test(`${chart}: helm lint --strict`, async (t) => {
       for (const set of valueSets(chart)) {
