@@ -2,7 +2,9 @@ export { createApp, DEFAULT_BODY_LIMIT, type App, type AppOptions } from './app/
 export type { ServiceInfo } from './app/openapi.js'
 export { REQUEST_ID_HEADER } from './app/request-id.js'
 export { loadConfig, env, ConfigError, type ConfigSpec, type ConfigOf, type EnvReader } from './config/env.js'
-export { serviceConfig, databaseConfig, s3Config, kafkaConfig, kafkaRetryConfig } from './config/common.js'
+export { serviceConfig, databaseConfig, serviceUrlConfig, s3Config, kafkaConfig, kafkaRetryConfig } from './config/common.js'
+// The registry's accessors, so that a service depends on the platform alone.
+export { service, serviceUrl, serviceUrlVariable, devDatabaseUrl, type ServiceDefinition } from '@soundline/registry'
 export { createLogger, loggerOptions, REDACTED_PATHS, type Logger } from './logging/logger.js'
 export { HttpError, ValidationError, httpErrors, type SimpleErrorBody, type ValidationErrorBodyShape } from './http/errors.js'
 export { parsePathId, parseIdCsv, isValidId, MAX_ID, MAX_CSV_LENGTH } from './http/ids.js'

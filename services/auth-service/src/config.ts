@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url'
-import { ConfigError, databaseConfig, env, loadConfig, serviceConfig, type ConfigOf } from '@soundline/platform'
+import { ConfigError, databaseConfig, devDatabaseUrl, env, loadConfig, service, serviceConfig, type ConfigOf } from '@soundline/platform'
 
 const spec = {
-  ...serviceConfig(8085),
-  ...databaseConfig('postgres://postgres@127.0.0.1:5436/postgres'),
+  ...serviceConfig(service('auth-service').port),
+  ...databaseConfig(devDatabaseUrl('auth-service')),
   MIGRATIONS_DIR: env.string({ default: fileURLToPath(new URL('../../../prisma/auth/migrations', import.meta.url)) }),
   NODE_ENV: env.string({ default: 'development' }),
   /** `iss` of every token; the gateway checks it. */

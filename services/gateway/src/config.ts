@@ -1,15 +1,22 @@
-import { breakerSettingsFromEnv, env, loadConfig, serviceConfig, type BreakerSettings, type ConfigOf } from '@soundline/platform'
+import {
+  breakerSettingsFromEnv,
+  env,
+  loadConfig,
+  service,
+  serviceConfig,
+  serviceUrlConfig,
+  type BreakerSettings,
+  type ConfigOf,
+} from '@soundline/platform'
 import { UPSTREAM_SERVICES, type UpstreamName } from './domain/routing.js'
 
-const serviceUrl = (port: number) => env.url({ default: `http://127.0.0.1:${port}`, protocols: ['http', 'https'] })
-
 const spec = {
-  ...serviceConfig(8080),
+  ...serviceConfig(service('gateway').port),
   // Upstreams: the local stack sets <NAME>_URL for every service it starts.
-  RESOURCE_SERVICE_URL: serviceUrl(8081),
-  SONG_SERVICE_URL: serviceUrl(8082),
-  STORAGE_SERVICE_URL: serviceUrl(8083),
-  AUTH_SERVICE_URL: serviceUrl(8085),
+  RESOURCE_SERVICE_URL: serviceUrlConfig('resource-service'),
+  SONG_SERVICE_URL: serviceUrlConfig('song-service'),
+  STORAGE_SERVICE_URL: serviceUrlConfig('storage-service'),
+  AUTH_SERVICE_URL: serviceUrlConfig('auth-service'),
 
   /** Off only for local experiments: then nothing needs a token. */
   AUTH_ENABLED: env.boolean(true),

@@ -1,17 +1,29 @@
 import { fileURLToPath } from 'node:url'
-import { databaseConfig, env, kafkaConfig, kafkaRetryConfig, loadConfig, s3Config, serviceConfig, type ConfigOf } from '@soundline/platform'
+import {
+  databaseConfig,
+  devDatabaseUrl,
+  env,
+  kafkaConfig,
+  kafkaRetryConfig,
+  loadConfig,
+  s3Config,
+  service,
+  serviceConfig,
+  serviceUrlConfig,
+  type ConfigOf,
+} from '@soundline/platform'
 import { DEFAULT_STUB_STORAGES, parseStubStorages } from './domain/storage-list.js'
 
 const MIB = 1024 * 1024
 
 const spec = {
-  ...serviceConfig(8081),
-  ...databaseConfig('postgres://postgres@127.0.0.1:5435/postgres'),
+  ...serviceConfig(service('resource-service').port),
+  ...databaseConfig(devDatabaseUrl('resource-service')),
   ...s3Config(),
   ...kafkaConfig(),
   MIGRATIONS_DIR: env.string({ default: fileURLToPath(new URL('../../../prisma/resource/migrations', import.meta.url)) }),
   MAX_UPLOAD_BYTES: env.integer({ default: 50 * MIB, min: 1, max: Number.MAX_SAFE_INTEGER }),
-  STORAGE_SERVICE_URL: env.url({ default: 'http://127.0.0.1:8083', protocols: ['http', 'https'] }),
+  STORAGE_SERVICE_URL: serviceUrlConfig('storage-service'),
   // Short: an upload waits at most this for a hanging Storage Service, then uses the fallback.
   STORAGE_SERVICE_TIMEOUT_MS: env.integer({ default: 500, min: 1, max: 60_000 }),
   // A good GET /storages answer is reused this long without calling; a storage created later is seen after it.
@@ -22,7 +34,7 @@ const spec = {
     parse: parseStubStorages,
     expected: 'a JSON array of storages as GET /storages answers them, with a STAGING and a PERMANENT one',
   }),
-  SONG_SERVICE_URL: env.url({ default: 'http://127.0.0.1:8082', protocols: ['http', 'https'] }),
+  SONG_SERVICE_URL: serviceUrlConfig('song-service'),
   SONG_SERVICE_TIMEOUT_MS: env.integer({ default: 2_000, min: 1, max: 60_000 }),
   KAFKA_TOPIC_PREFIX: env.string({ default: '' }),
   KAFKA_GROUP_ID: env.string({ default: 'resource-service' }),

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url'
-import { databaseConfig, env, loadConfig, serviceConfig, type ConfigOf } from '@soundline/platform'
+import { databaseConfig, devDatabaseUrl, env, loadConfig, service, serviceConfig, type ConfigOf } from '@soundline/platform'
 
 const spec = {
-  ...serviceConfig(8082),
-  ...databaseConfig('postgres://postgres@127.0.0.1:5433/postgres'),
+  ...serviceConfig(service('song-service').port),
+  ...databaseConfig(devDatabaseUrl('song-service')),
   MIGRATIONS_DIR: env.string({ default: fileURLToPath(new URL('../../../prisma/song/migrations', import.meta.url)) }),
 }
 

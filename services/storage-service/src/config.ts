@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url'
-import { databaseConfig, env, s3Config, loadConfig, serviceConfig, type ConfigOf } from '@soundline/platform'
+import { databaseConfig, devDatabaseUrl, env, s3Config, loadConfig, service, serviceConfig, type ConfigOf } from '@soundline/platform'
 
 const spec = {
-  ...serviceConfig(8083),
+  ...serviceConfig(service('storage-service').port),
   ...s3Config(),
-  ...databaseConfig('postgres://postgres@127.0.0.1:5434/postgres'),
+  ...databaseConfig(devDatabaseUrl('storage-service')),
   MIGRATIONS_DIR: env.string({ default: fileURLToPath(new URL('../../../prisma/storage/migrations', import.meta.url)) }),
 }
 

@@ -1,3 +1,4 @@
+import { serviceUrl } from '@soundline/registry'
 import { env } from './env.js'
 
 /** Variables every service reads. */
@@ -18,6 +19,11 @@ export function databaseConfig(defaultUrl: string) {
     DATABASE_URL: env.url({ default: defaultUrl, protocols: ['postgres', 'postgresql'] }),
     DATABASE_POOL_MAX: env.integer({ default: 10, min: 1, max: 100 }),
   }
+}
+
+/** `<NAME>_URL` of a service this one calls; by default where the local stack runs it (its registry port). */
+export function serviceUrlConfig(name: string) {
+  return env.url({ default: serviceUrl(name), protocols: ['http', 'https'] })
 }
 
 /** S3 or an S3-compatible server (LocalStack, the local stack's embedded one). */
