@@ -1,18 +1,21 @@
-// A private upload pipeline for the bench: three PGlite databases and the S3
-// server each in their own process, a Kafka broker (the local stack's, jars
-// cached under <repo>/.cache/kafka, data in a temp dir), and the four services
-// of the upload path on free ports. Nothing is shared with `npm start`.
+// A private upload pipeline for the bench: a PGlite database for each service that
+// owns one and the S3 server, each in their own process, a Kafka broker (the local
+// stack's, jars cached under <repo>/.cache/kafka, data in a temp dir), and the four
+// services of the upload path on free ports. Nothing is shared with `npm start`.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createLogger } from '@soundline/platform'
+import { service, serviceEntry, serviceUrlVariable, startWaves } from '@soundline/registry'
 import { firstLine, freePort, startNode, waitForHttp, type Child } from './children.js'
 import { cacheDir, repoRoot, startKafka, type RunningKafka } from './local-stack.js'
 
 /** Start-up takes tens of seconds on a small machine: say what it waits for (stderr, the tables stay clean). */
 const progress = (step: string) => process.stderr.write(`pipeline: ${step}\n`)
 const childScript = (name: string) => fileURLToPath(new URL(`./children/${name}.js`, import.meta.url))
+/** The upload path, as the registry describes it. */
+const PIPELINE = ['song-service', 'storage-service', 'resource-service', 'resource-processor']
 
 export interface PipelineStack {
   s3Endpoint: string
@@ -41,13 +44,14 @@ export async function startPipelineStack(options: { resourceEnv?: Record<string,
     await rm(dataDir, { recursive: true, force: true })
   }
   try {
-    progress('starting PGlite x3 and the S3 server')
+    const withDatabase = PIPELINE.filter((name) => service(name).database)
+    progress(`starting PGlite x${withDatabase.length} and the S3 server`)
     const s3 = startNode(childScript('s3-server'), { S3_DATA_DIR: join(dataDir, 'objects') })
     children.push(s3)
     // Read at once: startNode's own listener keeps stdout flowing, so a line not awaited now is gone.
     const s3Line = firstLine(s3)
-    const [song, storage, resource] = await Promise.all([startPglite(), startPglite(), startPglite()])
-    children.push(song.child, storage.child, resource.child)
+    const databases = new Map(await Promise.all(withDatabase.map(async (name) => [name, await startPglite()] as const)))
+    for (const database of databases.values()) children.push(database.child)
     const { endpoint } = JSON.parse(await s3Line) as { endpoint: string }
     progress('starting Kafka')
     kafka = await startKafka({
@@ -59,37 +63,36 @@ export async function startPipelineStack(options: { resourceEnv?: Record<string,
       brokerLogLevel: 'WARN',
     })
 
-    const ports = { song: await freePort(), storage: await freePort(), resource: await freePort(), processor: await freePort() }
-    const url = (port: number) => `http://127.0.0.1:${port}`
+    const ports = new Map<string, number>()
+    for (const name of PIPELINE) ports.set(name, await freePort())
+    const url = (name: string) => `http://127.0.0.1:${ports.get(name) ?? 0}`
     const common = {
       HOST: '127.0.0.1',
       S3_ENDPOINT: endpoint,
       KAFKA_BROKERS: kafka.brokers,
-      STORAGE_SERVICE_URL: url(ports.storage),
-      SONG_SERVICE_URL: url(ports.song),
-      RESOURCE_SERVICE_URL: url(ports.resource),
+      ...Object.fromEntries(PIPELINE.map((name) => [serviceUrlVariable(name), url(name)])),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     }
-    const service = async (name: string, port: number, env: Record<string, string>) => {
+    const started = new Map<string, Child>()
+    const start = async (name: string) => {
       progress(`starting ${name}`)
-      const child = startNode(join(repoRoot, `services/${name}/dist/server.js`), { ...common, PORT: String(port), ...env })
+      const database = databases.get(name)
+      const own = name === 'resource-service' ? options.resourceEnv : {}
+      const env = { ...common, PORT: String(ports.get(name)), ...(database ? { DATABASE_URL: database.url } : {}), ...own }
+      const child = startNode(join(repoRoot, serviceEntry(name)), env)
       children.push(child)
-      await waitForHttp(`${url(port)}/health/ready`, 60_000)
-      return child
+      await waitForHttp(`${url(name)}/health/ready`, 60_000)
+      started.set(name, child)
     }
-    await Promise.all([
-      service('song-service', ports.song, { DATABASE_URL: song.url }),
-      service('storage-service', ports.storage, { DATABASE_URL: storage.url }),
-    ])
-    const resourceService = await service('resource-service', ports.resource, { DATABASE_URL: resource.url, ...options.resourceEnv })
-    // Ready only once its consumer joined the group: the first uploads would otherwise wait for the rebalance.
-    const processor = await service('resource-processor', ports.processor, {})
+    // Each wave once the services it calls answer. The processor comes last and is ready only once
+    // its consumer joined the group: the first uploads would otherwise wait for the rebalance.
+    for (const wave of startWaves(PIPELINE)) await Promise.all(wave.map(start))
     return {
       s3Endpoint: endpoint,
-      resourceService: url(ports.resource),
-      songService: url(ports.song),
-      resourcePid: resourceService.process.pid ?? 0,
-      processorPid: processor.process.pid ?? 0,
+      resourceService: url('resource-service'),
+      songService: url('song-service'),
+      resourcePid: started.get('resource-service')?.process.pid ?? 0,
+      processorPid: started.get('resource-processor')?.process.pid ?? 0,
       stop,
     }
   } catch (error) {

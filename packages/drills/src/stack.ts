@@ -5,6 +5,7 @@ import { once } from 'node:events'
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { service, serviceEntry, serviceUrlVariable } from '@soundline/registry'
 import { pino } from 'pino'
 import { INFRA_READY_PREFIX, type InfraUrls } from './infra-protocol.js'
 import {
@@ -19,14 +20,11 @@ import {
   type SupervisedChild,
 } from './local-stack.js'
 
-export type ServiceName = 'song-service' | 'storage-service' | 'resource-service' | 'resource-processor'
+/** The upload pipeline: the services a drill kills, freezes and restarts (no gateway, no auth). */
+const PIPELINE = ['song-service', 'storage-service', 'resource-service', 'resource-processor'] as const
+export type ServiceName = (typeof PIPELINE)[number]
 
-const SERVICES: { name: ServiceName; database?: string; entry: string }[] = [
-  { name: 'song-service', database: 'song', entry: 'services/song-service/dist/server.js' },
-  { name: 'storage-service', database: 'storage', entry: 'services/storage-service/dist/server.js' },
-  { name: 'resource-service', database: 'resource', entry: 'services/resource-service/dist/server.js' },
-  { name: 'resource-processor', entry: 'services/resource-processor/dist/server.js' },
-]
+const SERVICES = PIPELINE.map((name) => ({ name, database: service(name).database?.name, entry: serviceEntry(name) }))
 // Generous: on a busy 2-core machine three PGlite databases and a JVM take a while.
 const READY_TIMEOUT_MS = 120_000
 const INFRA_TIMEOUT_MS = 120_000
@@ -37,8 +35,6 @@ export interface StackOptions {
   /** Extra environment for every service (breaker and timeout settings). */
   serviceEnv: Record<string, string>
 }
-
-const urlVariable = (name: string): string => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`
 
 export class DrillStack {
   readonly ports = new Map<ServiceName, number>()
@@ -95,7 +91,7 @@ export class DrillStack {
     if (!service) throw new Error(`unknown service ${name}`)
     const env: NodeJS.ProcessEnv = { ...process.env }
     delete env.DATABASE_URL
-    for (const other of SERVICES) env[urlVariable(other.name)] = this.url(other.name)
+    for (const other of SERVICES) env[serviceUrlVariable(other.name)] = this.url(other.name)
     if (service.database) env.DATABASE_URL = this.databaseUrls[service.database]
     Object.assign(env, {
       PORT: String(this.ports.get(name)),

@@ -21,16 +21,16 @@ export async function localAdminPassword(dataDir: string): Promise<{ password: s
 }
 
 /** The password is shown when it is generated; after that, where it is kept. */
-export function tokenHowTo(admin: { password: string; file: string; created: boolean }): string[] {
+export function tokenHowTo(admin: { password: string; file: string; created: boolean }, gatewayUrl: string): string[] {
   const password = admin.created ? admin.password : `'"$(cat ${admin.file})"'`
-  const login = `curl -s -X POST http://127.0.0.1:8080/auth/login -H 'content-type: application/json' -d '{"username":"admin","password":"${password}"}'`
+  const login = `curl -s -X POST ${gatewayUrl}/auth/login -H 'content-type: application/json' -d '{"username":"admin","password":"${password}"}'`
   return [
-    `Gateway http://127.0.0.1:8080 needs a bearer token (AUTH_ENABLED=false on the gateway turns that off).`,
+    `Gateway ${gatewayUrl} needs a bearer token (AUTH_ENABLED=false on the gateway turns that off).`,
     admin.created
       ? `  admin:       username "admin", password ${admin.password} (generated now, shown once; kept in ${admin.file})`
       : `  admin:       username "admin", password in ${admin.file}`,
     `  get a token: ${login}`,
-    `  use it:      curl -H "Authorization: Bearer <accessToken>" http://127.0.0.1:8080/storages`,
-    `  new user:    curl -s -X POST http://127.0.0.1:8080/auth/register -H 'content-type: application/json' -d '{"username":"alice","password":"at-least-8-chars"}'`,
+    `  use it:      curl -H "Authorization: Bearer <accessToken>" ${gatewayUrl}/storages`,
+    `  new user:    curl -s -X POST ${gatewayUrl}/auth/register -H 'content-type: application/json' -d '{"username":"alice","password":"at-least-8-chars"}'`,
   ]
 }

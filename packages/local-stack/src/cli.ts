@@ -3,6 +3,7 @@
 import { localAdminPassword, tokenHowTo } from './admin-password.js'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { serviceUrlVariable } from '@soundline/registry'
 import { pino, type Logger } from 'pino'
 import { startKafka } from './infra/kafka.js'
 import { assertPortsFree } from './infra/ports.js'
@@ -116,9 +117,6 @@ async function stopAll(stops: Infra['stops'], logger: Logger): Promise<void> {
     }
   }
 }
-
-/** `song-service` → `SONG_SERVICE_URL`, so services can find each other. */
-const serviceUrlVariable = (name: string): string => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`
 
 function serviceEnv(service: ServiceEntry, services: ServiceEntry[], infra: Infra, adminPassword: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
@@ -270,7 +268,8 @@ async function main(): Promise<number> {
   rows.push(['s3', infra.s3Endpoint, process.env.S3_ENDPOINT ? '(external)' : 'credentials test/test', ''])
   rows.push(['kafka', infra.kafkaBrokers, process.env.KAFKA_BROKERS ? '(external)' : '', ''])
   printTable(print, rows)
-  if (services.some((s) => s.name === 'gateway')) for (const line of tokenHowTo(admin)) print(STACK, line)
+  const gateway = services.find((s) => s.name === 'gateway')
+  if (gateway) for (const line of tokenHowTo(admin, `http://${LOCAL_HOST}:${gateway.port}`)) print(STACK, line)
   logger.info(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Ctrl-C stops everything.`)
 
   for (const child of children) {

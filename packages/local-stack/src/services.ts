@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { SERVICES as REGISTRY, serviceEntry } from '@soundline/registry'
 
 /** One service `npm start` runs. */
 export interface ServiceEntry {
@@ -14,15 +15,13 @@ export interface ServiceEntry {
   entry: string
 }
 
-/** Every service of the system, in start order. Entries whose build is missing are skipped. */
-export const SERVICES: readonly ServiceEntry[] = [
-  { name: 'song-service', port: 8082, database: 'song', dbPort: 5433, entry: 'services/song-service/dist/server.js' },
-  { name: 'storage-service', port: 8083, database: 'storage', dbPort: 5434, entry: 'services/storage-service/dist/server.js' },
-  { name: 'resource-service', port: 8081, database: 'resource', dbPort: 5435, entry: 'services/resource-service/dist/server.js' },
-  { name: 'resource-processor', port: 8084, entry: 'services/resource-processor/dist/server.js' },
-  { name: 'auth-service', port: 8085, database: 'auth', dbPort: 5436, entry: 'services/auth-service/dist/server.js' },
-  { name: 'gateway', port: 8080, entry: 'services/gateway/dist/server.js' },
-]
+/** Every service of the system, in start order (the registry's). Entries whose build is missing are skipped. */
+export const SERVICES: readonly ServiceEntry[] = REGISTRY.map((service) => ({
+  name: service.name,
+  port: service.port,
+  ...(service.database ? { database: service.database.name, dbPort: service.database.devPort } : {}),
+  entry: serviceEntry(service.name),
+}))
 
 /**
  * The registry in use: SOUNDLINE_SERVICES (a JSON array of entries) replaces
