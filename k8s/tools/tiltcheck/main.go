@@ -2,7 +2,7 @@
 // It executes the Tiltfile with go.starlark.net (the Starlark interpreter Tilt
 // embeds) against stubs of the Tilt builtins the project uses. The stubs accept
 // exactly Tilt's parameter names for those builtins and verify what can be
-// verified without a cluster: files and directories named exist, resource_deps
+// verified without a cluster: files and directories named (read_json's too) exist, resource_deps
 // name declared resources, k8s_resource names a workload from k8s_yaml(helm(...)),
 // every docker_build image is used by some chart.
 //
@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 
+	starlarkjson "go.starlark.net/lib/json"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 	"go.starlark.net/syntax"
@@ -98,7 +99,7 @@ func main() {
 
 	predeclared := starlark.StringDict{
 		"allow_k8s_contexts": c.builtin("allow_k8s_contexts", []string{"contexts"}, none),
-		"update_settings": c.builtin("update_settings", []string{"max_parallel_updates?", "k8s_upsert_timeout_secs?", "suppress_unused_image_warnings?"}, none),
+		"update_settings":    c.builtin("update_settings", []string{"max_parallel_updates?", "k8s_upsert_timeout_secs?", "suppress_unused_image_warnings?"}, none),
 		"local": c.builtin("local", []string{"command", "quiet?", "command_bat?", "echo_off?", "env?", "dir?", "stdin?"}, func(a map[string]starlark.Value) (starlark.Value, error) {
 			cmd := strings.Fields(str(a["command"]))
 			if len(cmd) > 0 && strings.Contains(cmd[0], "/") {
@@ -192,6 +193,17 @@ func main() {
 				}
 			}
 			return starlark.None, nil
+		}),
+		"read_json": c.builtin("read_json", []string{"paths", "default?"}, func(a map[string]starlark.Value) (starlark.Value, error) {
+			path := str(a["paths"])
+			content, err := os.ReadFile(filepath.Join(c.root, path))
+			if err != nil {
+				if a["default"] != nil {
+					return a["default"], nil
+				}
+				return nil, fmt.Errorf("read_json: %w", err)
+			}
+			return starlark.Call(&starlark.Thread{Name: "read_json"}, starlarkjson.Module.Members["decode"], starlark.Tuple{starlark.String(content)}, nil)
 		}),
 		"os": starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict{
 			"path": starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict{
