@@ -20,6 +20,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { SERVICES as REGISTRY } from '@soundline/registry'
 import { parse } from 'yaml'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -29,9 +30,7 @@ const startStack = !args.has('--no-stack')
 const loadSeconds = Number(process.env.PROMQL_LOAD_SECONDS ?? 20)
 const promPort = Number(process.env.PROMQL_PROMETHEUS_PORT ?? 19090)
 const prometheusBin = process.env.PROMETHEUS ?? 'prometheus'
-const SERVICES: Record<string, number> = {
-  gateway: 8080, 'resource-service': 8081, 'song-service': 8082, 'storage-service': 8083, 'resource-processor': 8084, 'auth-service': 8085,
-}
+const SERVICES: Record<string, number> = Object.fromEntries(REGISTRY.map((s) => [s.name, s.port]))
 
 interface Expression { source: string; title: string; expr: string; kind: 'panel' | 'variable' | 'alert' | 'probe' }
 

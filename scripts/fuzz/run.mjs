@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '../../packages/local-stack/dist/infra/ports.js'
+// The built-in list of `npm start`, each service moved to a free port below.
+import { SERVICES } from '../../packages/local-stack/dist/services.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const venv = join(root, '.cache', 'fuzz-venv')
@@ -24,14 +26,6 @@ const pinned = /schemathesis==([\w.]+)/.exec(readFileSync(requirements, 'utf8'))
 const MAX_EXAMPLES = process.env.FUZZ_MAX_EXAMPLES ?? '10'
 const SEED = process.env.FUZZ_SEED ?? '20260101'
 const CHECKS = 'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance'
-const SERVICES = [
-  { name: 'resource-service', database: 'resource', entry: 'services/resource-service/dist/server.js' },
-  { name: 'song-service', database: 'song', entry: 'services/song-service/dist/server.js' },
-  { name: 'storage-service', database: 'storage', entry: 'services/storage-service/dist/server.js' },
-  { name: 'resource-processor', entry: 'services/resource-processor/dist/server.js' },
-  { name: 'auth-service', database: 'auth', entry: 'services/auth-service/dist/server.js' },
-  { name: 'gateway', entry: 'services/gateway/dist/server.js' },
-]
 const log = (line) => console.log(`fuzz | ${line}`)
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms))
 
