@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import type { AuthServiceConfig } from './config.js'
 import database from './plugins/external/database.js'
 import auth from './plugins/app/auth.js'
+import { authServiceErrors } from './plugins/app/domain-errors.js'
 import firstAdmin from './plugins/app/first-admin.js'
 
 export const SERVICE = {
@@ -13,7 +14,7 @@ export const SERVICE = {
 }
 
 export async function buildApp(config: AuthServiceConfig, logger: Logger): Promise<App> {
-  const app = await createApp({ service: SERVICE, logger, server: config })
+  const app = await createApp({ service: SERVICE, logger, server: config, domainErrors: authServiceErrors })
   await app.register(database, { config })
   await app.register(auth, { config })
   await app.register(firstAdmin, { config })

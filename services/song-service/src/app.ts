@@ -3,6 +3,7 @@ import { createApp, type App, type Logger } from '@soundline/platform'
 import { fileURLToPath } from 'node:url'
 import type { SongServiceConfig } from './config.js'
 import database from './plugins/external/database.js'
+import { songServiceErrors } from './plugins/app/domain-errors.js'
 import songRepository from './plugins/app/song-repository.js'
 
 export const SERVICE = {
@@ -12,7 +13,7 @@ export const SERVICE = {
 }
 
 export async function buildApp(config: SongServiceConfig, logger: Logger): Promise<App> {
-  const app = await createApp({ service: SERVICE, logger, server: config })
+  const app = await createApp({ service: SERVICE, logger, server: config, domainErrors: songServiceErrors })
   await app.register(database, { config })
   await app.register(songRepository)
   await app.register(autoload, { dir: fileURLToPath(new URL('./routes', import.meta.url)) })

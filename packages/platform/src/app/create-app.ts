@@ -9,7 +9,7 @@ import Fastify, {
 } from 'fastify'
 import type { Logger } from '../logging/logger.js'
 import type { Registry } from 'prom-client'
-import { installErrorHandling } from '../http/error-handler.js'
+import { installErrorHandling, type DomainErrorMapper } from '../http/error-handler.js'
 import { VALIDATION_KEYWORDS } from '../http/validation.js'
 import { Readiness, installHealthRoutes } from '../health/readiness.js'
 import { createMetricsRegistry, installHttpMetrics } from '../metrics/registry.js'
@@ -53,6 +53,8 @@ export interface AppOptions {
   server?: Partial<HttpServerSettings>
   /** How often the event-loop delay is sampled for load shedding; tests shorten it. */
   loadSheddingSampleMs?: number
+  /** The status and message of each of the service's domain errors; others are 500s. */
+  domainErrors?: DomainErrorMapper
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -102,7 +104,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   })
   // JSON APIs: a text/plain body is an unsupported type (415), not a string to validate.
   app.removeContentTypeParser('text/plain')
-  installErrorHandling(app)
+  installErrorHandling(app, options.domainErrors)
   installServerEdges(app)
   declareCommonResponses(app)
   await installLoadShedding(app, {

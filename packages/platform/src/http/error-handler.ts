@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { DomainError } from './domain-error.js'
 import { HttpError, ValidationError, type SimpleErrorBody } from './errors.js'
 import { detailsFromValidation } from './validation.js'
 
@@ -14,6 +15,13 @@ const FASTIFY_CLIENT_ERRORS: Record<string, (error: FastifyError, request: Fasti
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (_error, request) => `Unsupported content type: ${request.headers['content-type'] ?? '(none)'}`,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => 'Content-Length does not match the request body',
 }
+
+/**
+ * How a service's domain errors answer: the domain throws its own classes,
+ * free of HTTP, and the service names their status and message here, at the
+ * edge, once. Undefined for an error it does not know (a 500 then).
+ */
+export type DomainErrorMapper = (error: DomainError) => HttpError | undefined
 
 function toHttpError(error: FastifyError, request: FastifyRequest): HttpError {
   if (error instanceof HttpError) return error
@@ -49,10 +57,11 @@ export function sendError(reply: FastifyReply, error: HttpError): FastifyReply {
   return reply.code(error.statusCode).headers(error.headers).type('application/json').send(JSON.stringify(error.toBody()))
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, domainErrors: DomainErrorMapper = () => undefined): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const httpError = toHttpError(error, request)
-    if (httpError.statusCode >= 500 && !(error instanceof HttpError)) {
+    const mapped = error instanceof DomainError ? domainErrors(error) : undefined
+    const httpError = mapped ?? toHttpError(error, request)
+    if (httpError.statusCode >= 500 && !(error instanceof HttpError) && !mapped) {
       request.log.error({ err: error }, 'unexpected error')
     } else if (httpError.statusCode >= 500) {
       request.log.warn({ err: error }, httpError.message)

@@ -1,6 +1,7 @@
 /**
  * The contract's error bodies and the exceptions that produce them.
- * Domain code throws these; the app's error handler renders them.
+ * The edge throws these (routes, adapters, the service's DomainErrorMapper for
+ * the domain's own errors); the app's error handler renders them.
  */
 
 export interface SimpleErrorBody {

@@ -1,4 +1,5 @@
-import { HttpError, httpErrors, tooManyRequests, unauthorized, type BackoffLimiter, type RateLimiter } from '@soundline/platform'
+import type { BackoffLimiter, RateLimiter } from '@soundline/platform'
+import { InvalidCredentials, TooManyLoginAttempts, UsernameTaken } from './errors.js'
 import type { PasswordHasher } from './passwords.js'
 import type { Identity, Role } from './tokens.js'
 
@@ -28,9 +29,6 @@ export interface LoginLimits {
 /** One key per (username, address); JSON keeps the two parts apart whatever they hold. */
 const pairKey = (username: string, address: string): string => JSON.stringify([username, address])
 
-/** One answer for an unknown user and a wrong password: nothing tells them apart. */
-const BAD_CREDENTIALS = 'Invalid username or password'
-
 export const normalizeUsername = (username: string): string => username.trim().toLowerCase()
 
 /** Registration, credentials and the first admin. */
@@ -46,12 +44,12 @@ export class Accounts {
   async register(username: string, password: string, role: Role = 'user'): Promise<Identity> {
     const name = normalizeUsername(username)
     const created = await this.users.create({ username: name, passwordHash: await this.passwords.hash(password), role })
-    if (!created) throw httpErrors.conflict(`Username '${name}' is already taken`)
+    if (!created) throw new UsernameTaken(name)
     return { id: created.id, username: created.username, role: created.role }
   }
 
   /**
-   * The user whose password this is; 401 otherwise, 429 while this address
+   * The user whose password this is; InvalidCredentials otherwise, TooManyLoginAttempts while this address
    * must wait for this user (failures in a row) or has tried too often at all.
    */
   async authenticate(username: string, password: string, address: string): Promise<Identity> {
@@ -61,7 +59,7 @@ export class Accounts {
     const refused = [byAddress, byPair].filter((decision) => !decision.allowed)
     if (refused.length > 0) {
       const wait = Math.max(...refused.map((decision) => decision.retryAfterSeconds))
-      throw tooManyRequests(`Too many login attempts: try again in ${wait} seconds`, wait)
+      throw new TooManyLoginAttempts(wait)
     }
     const user = await this.users.findByUsername(name)
     // Unknown users cost one scrypt too, so the answer time does not reveal them.
@@ -69,7 +67,7 @@ export class Accounts {
     if (!user || !valid) {
       // Unknown users earn waits the same way: the throttle does not reveal who exists.
       await this.limits.perUserAndAddress.fail(pair)
-      throw unauthorized(BAD_CREDENTIALS)
+      throw new InvalidCredentials()
     }
     await this.limits.perUserAndAddress.succeed(pair)
     return { id: user.id, username: user.username, role: user.role }
@@ -99,7 +97,7 @@ export class Accounts {
       await this.register(options.username, password, 'admin')
     } catch (error) {
       // Another replica created it at the same moment.
-      if (error instanceof HttpError && error.statusCode === 409 && (await this.users.hasAdmin())) return { created: false }
+      if (error instanceof UsernameTaken && (await this.users.hasAdmin())) return { created: false }
       throw error
     }
     return options.password ? { created: true } : { created: true, generatedPassword: password }

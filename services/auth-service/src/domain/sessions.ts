@@ -1,5 +1,5 @@
-import { unauthorized } from '@soundline/platform'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { RefreshTokenRefused } from './errors.js'
 import type { AccessTokens, Identity } from './tokens.js'
 
 export interface RefreshRecord {
@@ -52,14 +52,14 @@ export class Sessions {
   async refresh(refreshToken: string): Promise<TokenPair> {
     const record = await this.store.findByHash(hashToken(refreshToken))
     const now = this.now()
-    if (!record || record.revokedAt) throw unauthorized('Invalid refresh token')
+    if (!record || record.revokedAt) throw new RefreshTokenRefused('invalid')
     if (record.rotatedAt || !(await this.store.markRotated(record.id, now))) {
       await this.store.revokeFamily(record.familyId, now)
-      throw unauthorized('Refresh token was already used: the session is revoked, log in again')
+      throw new RefreshTokenRefused('reused')
     }
-    if (record.expiresAt <= now) throw unauthorized('Refresh token expired')
+    if (record.expiresAt <= now) throw new RefreshTokenRefused('expired')
     const identity = await this.lookupUser(record.userId)
-    if (!identity) throw unauthorized('Invalid refresh token')
+    if (!identity) throw new RefreshTokenRefused('invalid')
     return this.issue(identity, record.familyId)
   }
 

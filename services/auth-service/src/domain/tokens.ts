@@ -1,6 +1,6 @@
-import { unauthorized } from '@soundline/platform'
 import { createLocalJWKSet, errors, jwtVerify, SignJWT } from 'jose'
 import { randomUUID } from 'node:crypto'
+import { AccessTokenRefused } from './errors.js'
 import type { KeyRing } from './key-ring.js'
 
 export type Role = 'user' | 'admin'
@@ -54,7 +54,7 @@ export class AccessTokens {
       .sign(key.privateKey)
   }
 
-  /** The claims of a valid token; 401 for anything else (expired, tampered, unknown key, `alg: none`). */
+  /** The claims of a valid token; AccessTokenRefused for anything else (expired, tampered, unknown key, `alg: none`). */
   async verify(token: string): Promise<AccessClaims> {
     const jwks = createLocalJWKSet({ keys: await this.keys.publishedKeys() })
     try {
@@ -68,8 +68,7 @@ export class AccessTokens {
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((role): role is Role => role === 'user' || role === 'admin') : []
       return { sub: payload.sub ?? '', username: String(payload.username ?? ''), roles }
     } catch (error) {
-      if (error instanceof errors.JWTExpired) throw unauthorized('Token expired')
-      throw unauthorized('Invalid token')
+      throw new AccessTokenRefused(error instanceof errors.JWTExpired ? 'expired' : 'invalid')
     }
   }
 }

@@ -1,5 +1,18 @@
-import { httpErrors } from '@soundline/platform'
+import { DomainError } from '@soundline/platform'
 import type { Song } from '../schemas/songs.js'
+
+/** Metadata for the resource exists already (src/plugins/app/domain-errors.ts says how it answers). */
+export class SongAlreadyExists extends DomainError {
+  constructor(readonly id: number) {
+    super(`song metadata for resource ${id} exists`)
+  }
+}
+
+export class SongNotFound extends DomainError {
+  constructor(readonly id: number) {
+    super(`no song metadata for resource ${id}`)
+  }
+}
 
 /** Where songs are kept; the Prisma adapter implements it. */
 export interface SongRepository {
@@ -18,7 +31,7 @@ export class SongCatalog {
 
   async create(song: Song): Promise<{ id: number }> {
     const created = await this.songs.insert(song)
-    if (!created) throw httpErrors.conflict(`Metadata for resource ID=${song.id} already exists`)
+    if (!created) throw new SongAlreadyExists(song.id)
     return { id: song.id }
   }
 
@@ -34,7 +47,7 @@ export class SongCatalog {
 
   async get(id: number): Promise<Song> {
     const song = await this.songs.findById(id)
-    if (!song) throw httpErrors.notFound(`Song metadata for ID=${id} not found`)
+    if (!song) throw new SongNotFound(id)
     return song
   }
 
