@@ -31,7 +31,9 @@ async function deadAddress(): Promise<string> {
   return `http://127.0.0.1:${port}`
 }
 
-const client = (name: string, baseUrl: string, timeoutMs = 2000) => new ServiceClient({ name, baseUrl, timeoutMs })
+// Generous by default: a busy CI machine answers a service's first, cold request in seconds.
+// The tests about deadlines pass their own short one.
+const client = (name: string, baseUrl: string, timeoutMs = 15_000) => new ServiceClient({ name, baseUrl, timeoutMs })
 const song = { name: 'We are the champions', artist: 'Queen', album: 'News of the world', duration: '02:59', year: '1977' }
 
 t.test("song client against the real Song Service: created, replaced with the file's own, repeated, rejected", async (t) => {
