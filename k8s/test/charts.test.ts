@@ -12,7 +12,7 @@ valuesChecks()
 const missing = helmMissing()
 if (missing !== null) {
   if (process.env.CI) t.fail(missing)
-  else t.skip(`helm tests: ${missing}`)
+  else t.plan(0, missing)
 } else {
   buildDependencies()
   run()
