@@ -1,5 +1,5 @@
 export { createApp, DEFAULT_BODY_LIMIT, type App, type AppOptions } from './app/create-app.js'
-export type { ServiceInfo } from './app/openapi.js'
+export { documentedBody, type ServiceInfo } from './app/openapi.js'
 export { REQUEST_ID_HEADER } from './app/request-id.js'
 export { loadConfig, env, ConfigError, type ConfigSpec, type ConfigOf, type EnvReader } from './config/env.js'
 export { serviceConfig, databaseConfig, serviceUrlConfig, s3Config, kafkaConfig, kafkaRetryConfig } from './config/common.js'

@@ -6,6 +6,7 @@ import database from './plugins/external/database.js'
 import s3 from './plugins/external/s3.js'
 import outbox from './plugins/app/outbox.js'
 import processingConsumer from './plugins/app/processing-consumer.js'
+import { resourceServiceErrors } from './plugins/app/domain-errors.js'
 import resources from './plugins/app/resources.js'
 import { SERVICE_NAME } from './service-name.js'
 
@@ -16,7 +17,7 @@ export const SERVICE = {
 }
 
 export async function buildApp(config: ResourceServiceConfig, logger: Logger): Promise<App> {
-  const app = await createApp({ service: SERVICE, logger, server: config })
+  const app = await createApp({ service: SERVICE, logger, server: config, domainErrors: resourceServiceErrors })
   await app.register(database, { config })
   await app.register(s3, { config })
   await app.register(kafkaPlugin, {

@@ -4,7 +4,15 @@
 // @soundline/platform/testing). Nothing is mocked.
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { createLogger, createS3Client } from '@soundline/platform'
-import { http, kafkaBrokers, listenOnFreePort, startTestDatabase, startTestS3, type Teardown } from '@soundline/platform/testing'
+import {
+  http,
+  kafkaBrokers,
+  listenOnFreePort,
+  startTestDatabase,
+  startTestS3,
+  type HttpResult,
+  type Teardown,
+} from '@soundline/platform/testing'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { buildApp as buildSongService } from '../../song-service/src/app.js'
@@ -121,4 +129,25 @@ export async function countRows(databaseUrl: string, table: 'resources' | 'outbo
 
 export async function upload(base: string, body: Uint8Array, headers: Record<string, string> = {}) {
   return http('POST', `${base}/resources`, { body, headers: { 'content-type': 'audio/mpeg', ...headers } })
+}
+
+/** One part of a form: a file when `filename` is set (as browsers and `curl -F name=@file` send it), else a text field. */
+export interface FormPart {
+  name: string
+  value: Uint8Array | string
+  filename?: string
+  /** A file part's type; the Blob default (what curl sends for .mp3): application/octet-stream. */
+  type?: string
+}
+
+/** A multipart/form-data upload built by fetch's FormData, as a browser form sends it. */
+export async function formUpload(base: string, parts: FormPart[], headers: Record<string, string> = {}): Promise<HttpResult> {
+  const form = new FormData()
+  for (const part of parts) {
+    if (part.filename === undefined) form.append(part.name, String(part.value))
+    else form.append(part.name, new Blob([part.value], part.type ? { type: part.type } : {}), part.filename)
+  }
+  const response = await fetch(`${base}/resources`, { method: 'POST', body: form, headers })
+  const text = await response.text()
+  return { status: response.status, headers: response.headers, text, json: text ? (JSON.parse(text) as unknown) : undefined }
 }

@@ -1,22 +1,12 @@
 import { createHash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import { MPEG_FRAME_HEADER_BYTES, parseMpegFrameHeader } from '@soundline/platform'
+import { EmptyUpload, UploadTooLarge } from './errors.js'
 import { ID3_HEADER_BYTES, id3TagLength } from './mp3-frame.js'
 
+/** The bytes are not MPEG audio; the upload turns it into NotMp3Upload with the type the client declared. */
 export class NotMp3Error extends Error {
   override name = 'NotMp3Error'
-}
-
-/** Nothing was sent: an empty body is a missing file, not a file of the wrong format. */
-export class EmptyFileError extends Error {
-  override name = 'EmptyFileError'
-}
-
-export class TooLargeError extends Error {
-  override name = 'TooLargeError'
-  constructor(readonly limit: number) {
-    super(`more than ${limit} bytes`)
-  }
 }
 
 /** What the inspector learnt once the stream ended without an error. */
@@ -32,7 +22,7 @@ type Phase = 'start' | 'first-frame' | 'second-frame' | 'done'
  * while it counts them, hashes them and checks that they are MP3: an optional
  * ID3v2 tag (skipped by its declared size, never buffered), then an MPEG audio
  * frame header, then the next frame header where the first frame says it is.
- * Fails the stream with NotMp3Error or TooLargeError; `result` is set at end.
+ * Fails the stream with NotMp3Error, EmptyUpload or UploadTooLarge; `result` is set at end.
  */
 export class Mp3Inspector extends Transform {
   result: InspectedFile | undefined
@@ -51,7 +41,7 @@ export class Mp3Inspector extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     const base = this.seen
     this.seen += chunk.length
-    if (this.seen > this.maxBytes) return callback(new TooLargeError(this.maxBytes))
+    if (this.seen > this.maxBytes) return callback(new UploadTooLarge(this.maxBytes))
     this.hash.update(chunk)
     try {
       this.inspect(chunk, base)
@@ -62,7 +52,7 @@ export class Mp3Inspector extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.seen === 0) return callback(new EmptyFileError('the body is empty'))
+    if (this.seen === 0) return callback(new EmptyUpload())
     // One complete frame and nothing (or a cut-off header) after it is still MP3.
     const complete = this.phase === 'done' || (this.phase === 'second-frame' && this.seen >= this.at)
     if (!complete) return callback(new NotMp3Error('the bytes end before an MPEG audio frame'))

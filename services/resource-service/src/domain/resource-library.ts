@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream'
-import { httpErrors, type Logger } from '@soundline/platform'
+import type { Logger } from '@soundline/platform'
 import { parseRange } from './byte-range.js'
+import { RangeNotSatisfiable, ResourceNotFound } from './errors.js'
 import type { DeletedResource, ResourceRepository } from './resource-repository.js'
 import { sameLocation, type ByteRange, type ObjectLocation, type ObjectStore, type Resource, type SongMetadata } from './resource.js'
 
@@ -11,10 +12,6 @@ export interface FileResponse {
   range?: ByteRange
   /** Undefined for HEAD. */
   body?: Readable
-}
-
-function notFound(id: number) {
-  return httpErrors.notFound(`Resource with ID=${id} not found`)
 }
 
 /** Reading and deleting resources. */
@@ -28,7 +25,7 @@ export class ResourceLibrary {
 
   async get(id: number): Promise<Resource> {
     const resource = await this.resources.findById(id)
-    if (!resource) throw notFound(id)
+    if (!resource) throw new ResourceNotFound(id)
     return resource
   }
 
@@ -37,10 +34,7 @@ export class ResourceLibrary {
     let resource = await this.get(id)
     const request = parseRange(rangeHeader, resource.size)
     if (request.kind === 'unsatisfiable') {
-      throw httpErrors.rangeNotSatisfiable(
-        `Range not satisfiable: ${rangeHeader ?? ''} (the file has ${resource.size} bytes)`,
-        resource.size,
-      )
+      throw new RangeNotSatisfiable(rangeHeader ?? '', resource.size)
     }
     const range = request.kind === 'range' ? request.range : undefined
     const answer: FileResponse = { status: range ? 206 : 200, size: resource.size, ...(range ? { range } : {}) }

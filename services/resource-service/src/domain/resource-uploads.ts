@@ -1,32 +1,37 @@
 import { randomUUID } from 'node:crypto'
 import { Writable, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { httpErrors, type Logger } from '@soundline/platform'
-import { EmptyFileError, Mp3Inspector, NotMp3Error, TooLargeError, type InspectedFile } from './mp3-inspector.js'
+import type { Logger } from '@soundline/platform'
+import { EmptyUpload, IdempotencyKeyReused, NotMp3Upload, UploadTooLarge } from './errors.js'
+import { Mp3Inspector, NotMp3Error, type InspectedFile } from './mp3-inspector.js'
 import type { ResourceRepository } from './resource-repository.js'
 import { objectKeyIn, type ObjectLocation, type ObjectStore, type Resource, type StorageCatalog } from './resource.js'
 
 export const MP3_CONTENT_TYPE = 'audio/mpeg'
 
 export interface Upload {
-  /** The Content-Type header as received; undefined when absent. */
+  /** The type the client declared for the file (a raw body's Content-Type, a form's file part type); undefined when absent. */
   contentType: string | undefined
-  /** The Content-Length header, when the client sent one. */
+  /**
+   * Whether `contentType` must be audio/mpeg. A form's part type is the
+   * client's guess from the file name (curl has none for .mp3 and sends
+   * application/octet-stream), so there the bytes alone decide.
+   */
+  requireMp3Type: boolean
+  /** The file's length when the client declared it (a raw body's Content-Length). */
   contentLength: number | undefined
   idempotencyKey: string | undefined
   body: Readable
+  /**
+   * Awaited once `body` has ended, before anything is committed: rejects when
+   * what follows the file refuses the upload (a form's second file).
+   */
+  rest?: () => Promise<void>
 }
 
 /** `audio/mpeg`, in any case, with or without parameters. */
 export function isMp3ContentType(contentType: string | undefined): boolean {
   return contentType?.split(';')[0]?.trim().toLowerCase() === MP3_CONTENT_TYPE
-}
-
-/** docs/api.md "Resource Service specifics": the type is right, the file is missing. */
-export const EMPTY_BODY_MESSAGE = 'Request body is empty: an MP3 file is required'
-
-function invalidFormat(contentType: string | undefined) {
-  return httpErrors.badRequest(`Invalid file format: ${contentType ?? '(none)'}. Only MP3 files are allowed`)
 }
 
 /**
@@ -44,9 +49,9 @@ export class ResourceUploads {
   ) {}
 
   async upload(upload: Upload): Promise<{ id: number }> {
-    if (!isMp3ContentType(upload.contentType)) throw invalidFormat(upload.contentType)
-    if (upload.contentLength !== undefined && upload.contentLength > this.maxBytes) throw this.tooLarge()
-    if (upload.contentLength === 0) throw httpErrors.badRequest(EMPTY_BODY_MESSAGE)
+    if (upload.requireMp3Type && !isMp3ContentType(upload.contentType)) throw new NotMp3Upload(upload.contentType)
+    if (upload.contentLength !== undefined && upload.contentLength > this.maxBytes) throw new UploadTooLarge(this.maxBytes)
+    if (upload.contentLength === 0) throw new EmptyUpload()
     const previous = upload.idempotencyKey ? await this.resources.findByIdempotencyKey(upload.idempotencyKey) : null
     if (previous) {
       // A retry: check the bytes but store nothing.
@@ -76,21 +81,22 @@ export class ResourceUploads {
     return this.sameUpload(saved.existing, file)
   }
 
-  /** Streams the body through the MP3 check into `sink`, or into the object at `location`. */
+  /** Streams the body through the MP3 check into `sink`, or into the object at `location`; then awaits the rest of the request. */
   private async inspect(upload: Upload, sink: Writable | undefined, location?: ObjectLocation): Promise<InspectedFile> {
     const inspector = new Mp3Inspector(this.maxBytes)
     // pipe(), not pipeline(): a rejected upload must not destroy the request,
     // or the client would never read the 400.
     upload.body.on('error', (error) => inspector.destroy(error))
+    // A body can fail before the upload reads it (a form cut off while the storage was being chosen).
+    if (upload.body.errored) inspector.destroy(upload.body.errored)
     upload.body.pipe(inspector)
     try {
       if (sink) await pipeline(inspector, sink)
       else if (location) await this.objects.upload(location, inspector)
+      await upload.rest?.()
     } catch (error) {
       if (location) await this.discard(location)
-      if (error instanceof EmptyFileError) throw httpErrors.badRequest(EMPTY_BODY_MESSAGE)
-      if (error instanceof NotMp3Error) throw invalidFormat(upload.contentType)
-      if (error instanceof TooLargeError) throw this.tooLarge()
+      if (error instanceof NotMp3Error) throw new NotMp3Upload(upload.contentType)
       throw error
     }
     if (!inspector.result) throw new Error('the MP3 check ended without a result')
@@ -99,7 +105,7 @@ export class ResourceUploads {
 
   private sameUpload(previous: Resource, file: InspectedFile): { id: number } {
     if (previous.sha256 !== file.sha256) {
-      throw httpErrors.conflict(`Idempotency-Key '${previous.idempotencyKey ?? ''}' was already used for a different file`)
+      throw new IdempotencyKeyReused(previous.idempotencyKey ?? '')
     }
     return { id: previous.id }
   }
@@ -110,9 +116,5 @@ export class ResourceUploads {
     } catch (error) {
       this.logger.warn({ err: error, ...location }, 'could not delete the object of a rejected upload')
     }
-  }
-
-  private tooLarge() {
-    return httpErrors.payloadTooLarge(`File is too large: the limit is ${this.maxBytes} bytes`)
   }
 }

@@ -2,9 +2,14 @@ import { INVALID, SafeString } from '@soundline/platform'
 import { Type, type Static } from 'typebox'
 
 export const UploadHeaders = Type.Object({
-  // Not a SafeString: any type but audio/mpeg, control characters included, gets the
+  // Not a SafeString: any other type, control characters included, gets the
   // contract's "Invalid file format" message from the upload itself.
-  'content-type': Type.Optional(Type.String({ description: 'Must be audio/mpeg', examples: ['audio/mpeg'] })),
+  'content-type': Type.Optional(
+    Type.String({
+      description: 'audio/mpeg, or multipart/form-data with one file part',
+      examples: ['audio/mpeg', 'multipart/form-data; boundary=x'],
+    }),
+  ),
   'idempotency-key': Type.Optional(
     SafeString({
       minLength: 1,
@@ -16,6 +21,24 @@ export const UploadHeaders = Type.Object({
     }),
   ),
 })
+
+const Mp3File = Type.String({ format: 'binary', description: 'The MP3 file, streamed: never buffered whole' })
+
+/**
+ * The upload's body, for the OpenAPI document only: it is streamed, never
+ * parsed or validated as a whole. A form's text fields are ignored.
+ */
+export const UploadBody = {
+  content: {
+    'audio/mpeg': { schema: Mp3File },
+    'multipart/form-data': {
+      schema: Type.Object(
+        { file: Mp3File },
+        { description: 'Exactly one file part (any field name; the bytes decide, not its Content-Type): curl -F file=@song.mp3' },
+      ),
+    },
+  },
+}
 
 export const RangeHeaders = Type.Object({
   range: Type.Optional(

@@ -46,10 +46,10 @@ export class ClientClosedUploadError extends HttpError {
   }
 }
 
-/** How a request body fails when its client goes away mid-upload (Node's http server, stream utilities). */
-function isClientAbort(error: unknown): boolean {
+/** How a request body fails when its client goes away mid-upload (Node's http server, stream utilities, @fastify/multipart). */
+export function isClientAbort(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: string; message?: string }
-  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || message === 'aborted'
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'FST_MP_PREMATURE_CLOSE' || message === 'aborted'
 }
 
 export interface ObjectStoreOptions {

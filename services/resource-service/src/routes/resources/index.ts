@@ -5,15 +5,18 @@ import {
   IdResponse,
   IdsResponse,
   BadRequestBody,
+  documentedBody,
   parseIdCsv,
   parsePathId,
   type App,
 } from '@soundline/platform'
+import multipart from '@fastify/multipart'
 import type { FastifyReply } from 'fastify'
 import type { FileResponse } from '../../domain/resource-library.js'
 import { MP3_CONTENT_TYPE } from '../../domain/resource-uploads.js'
 import type { Resource } from '../../domain/resource.js'
-import { RangeHeaders, ResourceStatus, UploadHeaders } from '../../schemas/resources.js'
+import { FORM_OPTIONS, formUpload } from '../../plugins/app/form-upload.js'
+import { RangeHeaders, ResourceStatus, UploadBody, UploadHeaders } from '../../schemas/resources.js'
 
 /** The bytes, declared so that the OpenAPI document shows what GET and HEAD answer. */
 function fileAnswer(description: string) {
@@ -53,25 +56,32 @@ function toStatus(resource: Resource): ResourceStatus {
 
 export default async function resourceRoutes(app: App): Promise<void> {
   // Uploads are streamed, never buffered or parsed: every content type reaches
-  // the handler as the raw stream, which rejects anything but audio/mpeg.
+  // the handler as the raw stream, which rejects anything but audio/mpeg;
+  // multipart/form-data is read part by part, its file streamed the same way.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+  await app.register(multipart, FORM_OPTIONS)
 
   app.post('', {
     schema: {
-      summary: 'Upload an MP3 file (the request body, Content-Type: audio/mpeg)',
+      summary: 'Upload an MP3 file: the request body (Content-Type: audio/mpeg), or the one file part of a multipart/form-data body',
       tags: ['resources'],
       headers: UploadHeaders,
       // 415: a Content-Type header that is not a media type at all (an empty value) is
       // refused by the framework before the upload sees it.
       response: { 200: IdResponse, 400: BadRequestBody, 409: ErrorBody, 413: ErrorBody, 415: ErrorBody, 503: ErrorBody },
     },
+    // The body is a stream, never validated as a whole; the document still shows both forms.
+    config: documentedBody(UploadBody),
     handler: async (request) => {
+      const idempotencyKey = request.headers['idempotency-key']
+      if (request.isMultipart()) return app.resourceUploads.upload(await formUpload(request, idempotencyKey))
       const length = request.headers['content-length']
       return app.resourceUploads.upload({
         contentType: request.headers['content-type'],
+        requireMp3Type: true,
         contentLength: length === undefined ? undefined : Number(length),
-        idempotencyKey: request.headers['idempotency-key'],
+        idempotencyKey,
         body: request.raw,
       })
     },
