@@ -182,7 +182,27 @@ async function main() {
         extra: ['--exclude-path-regex', '^/(internal|\\.well-known)(/|$)'],
       })),
     ]
+    // A target's stateful phase may delete storages (the Storage Service's own document
+    // and the gateway's allow it); the uploads of the targets after it need them. So the
+    // storages present at the start are put back after every target.
+    const storages = base('storage-service') + '/storages'
+    const defaults = await (await fetch(storages)).json()
+    const restoreStorages = async () => {
+      const present = await (await fetch(storages)).json()
+      for (const storage of defaults) {
+        if (present.some((p) => p.storageType === storage.storageType && p.bucket === storage.bucket && p.path === storage.path)) continue
+        const { storageType, bucket, path } = storage
+        const answer = await fetch(storages, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ storageType, bucket, path }),
+        })
+        if (!answer.ok) throw new Error(`restoring the ${storageType} storage answered ${answer.status}: ${await answer.text()}`)
+        log(`restored the ${storageType} storage (${bucket}${path})`)
+      }
+    }
     for (const target of targets) {
+      await restoreStorages()
       const reportPath = join(reports, `${target.name.replace(/\W+/g, '_')}.json`)
       const begun = Date.now()
       const code = await runSchemathesis(target, reportPath)
