@@ -4,7 +4,7 @@
 # scheduler, kubelet, kube-proxy, kubectl), CoreDNS, helm, kube-router (NetworkPolicy
 # firewall only), the Prometheus operator and Prometheus, all from the Go module proxy. Output: .cache/k8s/bin.
 # A program already built at the pinned version is skipped; `--only NAME` builds one.
-# Cold: ~25 min on 2 cores (Kubernetes alone ~16); warm: seconds.
+# Cold: ~30 min on 2 cores alone (Kubernetes ~15), ~50 beside the tests in CI; warm: seconds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source k8s/local/versions.sh
