@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 
 /**
- * The pipeline's events (docs/system.md, "Events"): JSON values with a common
+ * The pipeline's events (docs/architecture.md, "Events"): JSON values with a common
  * envelope, keyed by resource id so one resource's events stay ordered.
  */
 

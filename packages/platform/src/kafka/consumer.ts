@@ -75,7 +75,7 @@ function sourceOf(message: KafkaMessage): SourceMessage {
  * Consumes pipeline events in a consumer group. An offset is committed only
  * after its message is done — handled, or safely on the retry or dead-letter
  * topic — so a crash before that redelivers it, and handlers must be
- * idempotent (they are: docs/system.md, at-least-once delivery).
+ * idempotent (they are: docs/architecture.md, at-least-once delivery).
  *
  * It starts in the background and keeps trying while the broker is away, so
  * a service serves what does not need Kafka (and reports `kafka` DOWN) rather

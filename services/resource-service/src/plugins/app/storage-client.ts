@@ -91,7 +91,7 @@ export class StorageServiceCatalog implements StorageCatalog {
       this.failure = undefined
       return storages
     } catch (error) {
-      // Whatever went wrong, uploads go on: docs/system.md, "Resilience semantics".
+      // Whatever went wrong, uploads go on: docs/architecture.md, "Resilience semantics".
       return this.fallback(error)
     }
   }
