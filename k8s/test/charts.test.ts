@@ -6,17 +6,10 @@ import path from 'node:path'
 import { Ajv } from 'ajv'
 import t, { type Test } from 'tap'
 import { parse } from 'yaml'
-import { MONITORING_APIS, SERVICE_CHARTS, buildDependencies, helm, helmMissing, render, repoRoot, validateObject, type K8sObject } from './helm.js'
+import { MONITORING_APIS, SERVICE_CHARTS, helm, render, repoRoot, validateObject, type K8sObject, withHelm } from './helm.js'
 
 valuesChecks()
-const missing = helmMissing()
-if (missing !== null) {
-  if (process.env.CI) t.fail(missing)
-  else t.plan(0, missing)
-} else {
-  buildDependencies()
-  run()
-}
+withHelm(run)
 
 interface Container {
   name: string

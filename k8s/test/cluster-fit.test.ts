@@ -3,18 +3,11 @@
 // and the databases' and Kafka's volume claims take a StorageClass.
 //   npx tap k8s/test/cluster-fit.test.ts      (needs helm on PATH or HELM=<path>)
 import t from 'tap'
-import { MONITORING_APIS, SERVICE_CHARTS, buildDependencies, helm, helmMissing, render, validateObject, type K8sObject } from './helm.js'
+import { MONITORING_APIS, SERVICE_CHARTS, helm, render, validateObject, type K8sObject, withHelm } from './helm.js'
 
 const INFRA = 'k8s/charts/soundline-infra'
 
-const missing = helmMissing()
-if (missing !== null) {
-  if (process.env.CI) t.fail(missing)
-  else t.plan(0, missing)
-} else {
-  buildDependencies()
-  run()
-}
+withHelm(run)
 
 function kinds(objects: K8sObject[]): string[] {
   return objects.map((o) => o.kind)
