@@ -3,13 +3,14 @@
 // broker (KAFKA_BROKERS, as `npm test` provides; Kafka helpers come from
 // @soundline/platform/testing). Nothing is mocked.
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
-import { createLogger, createS3Client } from '@soundline/platform'
+import { createLogger } from '@soundline/platform'
 import {
   http,
   kafkaBrokers,
   listenOnFreePort,
   startTestDatabase,
   startTestS3,
+  testS3Client,
   type HttpResult,
   type Teardown,
 } from '@soundline/platform/testing'
@@ -46,13 +47,7 @@ async function service(app: Awaited<ReturnType<typeof buildStorageService>>, tea
 export async function startStack(teardown: Teardown): Promise<Stack> {
   const s3Server = await startTestS3()
   teardown(() => s3Server.stop())
-  const s3 = createS3Client({
-    endpoint: s3Server.endpoint,
-    region: 'us-east-1',
-    accessKeyId: 'test',
-    secretAccessKey: 'test',
-    forcePathStyle: true,
-  })
+  const s3 = testS3Client(s3Server.endpoint)
   teardown(() => s3.destroy())
 
   const [storageDb, songDb] = await Promise.all([startTestDatabase(), startTestDatabase()])
@@ -86,6 +81,20 @@ export async function startStack(teardown: Teardown): Promise<Stack> {
   }
 }
 
+/** The Resource Service's configuration for the stack and a database; `env` adds or overrides. */
+export function resourceServiceConfig(stack: Stack, databaseUrl: string, env: Record<string, string> = {}) {
+  return loadResourceServiceConfig({
+    DATABASE_URL: databaseUrl,
+    S3_ENDPOINT: stack.s3Endpoint,
+    KAFKA_BROKERS: kafkaBrokers(),
+    KAFKA_TOPIC_PREFIX: stack.topicPrefix,
+    KAFKA_GROUP_ID: `${stack.topicPrefix}resource-service`,
+    STORAGE_SERVICE_URL: stack.storageBase,
+    SONG_SERVICE_URL: stack.songBase,
+    ...env,
+  })
+}
+
 /** A Resource Service wired to the stack, on a fresh database unless env.DATABASE_URL names one. */
 export async function startResourceService(stack: Stack, teardown: Teardown, env: Record<string, string> = {}) {
   let databaseUrl = env.DATABASE_URL
@@ -94,17 +103,7 @@ export async function startResourceService(stack: Stack, teardown: Teardown, env
     teardown(() => database.stop())
     databaseUrl = database.url
   }
-  const config = loadResourceServiceConfig({
-    DATABASE_URL: databaseUrl,
-    S3_ENDPOINT: stack.s3Endpoint,
-    KAFKA_BROKERS: kafkaBrokers(),
-    KAFKA_TOPIC_PREFIX: stack.topicPrefix,
-    KAFKA_GROUP_ID: `${stack.topicPrefix}resource-service`,
-    STORAGE_SERVICE_URL: stack.storageBase,
-    SONG_SERVICE_URL: stack.songBase,
-    LOG_LEVEL: 'silent',
-    ...env,
-  })
+  const config = resourceServiceConfig(stack, databaseUrl, { LOG_LEVEL: 'silent', ...env })
   const app = await buildApp(config, silent)
   teardown(() => app.close())
   const base = await listenOnFreePort(app)

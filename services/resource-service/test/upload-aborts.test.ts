@@ -10,9 +10,8 @@ import { eventually, http, kafkaBrokers, listenOnFreePort, makeMp3, startTestDat
 import { pino } from 'pino'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
-import { loadResourceServiceConfig } from '../src/config.js'
 import { ClientClosedUploadError } from '../src/plugins/app/object-store.js'
-import { countRows, objectKeys, startStack } from './helpers.js'
+import { countRows, objectKeys, resourceServiceConfig, startStack } from './helpers.js'
 
 kafkaBrokers()
 const MiB = 1024 * 1024
@@ -33,14 +32,7 @@ const logger = pino(
 const database = await startTestDatabase()
 t.teardown(() => database.stop())
 const app = await buildApp(
-  loadResourceServiceConfig({
-    DATABASE_URL: database.url,
-    S3_ENDPOINT: stack.s3Endpoint,
-    KAFKA_BROKERS: kafkaBrokers(),
-    KAFKA_TOPIC_PREFIX: stack.topicPrefix,
-    KAFKA_GROUP_ID: `${stack.topicPrefix}resource-service`,
-    STORAGE_SERVICE_URL: stack.storageBase,
-    SONG_SERVICE_URL: stack.songBase,
+  resourceServiceConfig(stack, database.url, {
     MAX_UPLOAD_BYTES: String(LIMIT),
     // A slow answer on a busy machine must not send the upload to the fallback storage's bucket.
     STORAGE_SERVICE_TIMEOUT_MS: '10000',

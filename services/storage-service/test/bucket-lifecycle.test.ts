@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { createServer, request as forward, type IncomingMessage } from 'node:http'
 import { Writable } from 'node:stream'
 import { GetBucketLifecycleConfigurationCommand, HeadBucketCommand } from '@aws-sdk/client-s3'
-import { ABORT_INCOMPLETE_UPLOADS_RULE, createS3Client, loggerOptions } from '@soundline/platform'
-import { http, listenOnFreePort, startTestDatabase, startTestS3 } from '@soundline/platform/testing'
+import { ABORT_INCOMPLETE_UPLOADS_RULE, loggerOptions } from '@soundline/platform'
+import { http, listenOnFreePort, startTestDatabase, startTestS3, testS3Client } from '@soundline/platform/testing'
 import { pino } from 'pino'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
@@ -55,13 +55,7 @@ t.teardown(() => database.stop())
 const app = await buildApp(loadStorageServiceConfig({ DATABASE_URL: database.url, S3_ENDPOINT: proxyEndpoint }), logger)
 t.teardown(() => app.close())
 const base = await listenOnFreePort(app)
-const s3 = createS3Client({
-  endpoint: s3Server.endpoint,
-  region: 'us-east-1',
-  accessKeyId: 'test',
-  secretAccessKey: 'test',
-  forcePathStyle: true,
-})
+const s3 = testS3Client(s3Server.endpoint)
 t.teardown(() => s3.destroy())
 
 t.test('a new storage: bucket created, with a rule that aborts incomplete multipart uploads after 1 day', async (t) => {

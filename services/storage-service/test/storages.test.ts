@@ -1,19 +1,13 @@
 import { HeadBucketCommand } from '@aws-sdk/client-s3'
-import { createLogger, createS3Client } from '@soundline/platform'
-import { http, listenOnFreePort, startTestDatabase, startTestS3 } from '@soundline/platform/testing'
+import { createLogger } from '@soundline/platform'
+import { http, listenOnFreePort, startTestDatabase, startTestS3, testS3Client } from '@soundline/platform/testing'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadStorageServiceConfig } from '../src/config.js'
 
 const s3Server = await startTestS3()
 t.teardown(() => s3Server.stop())
-const s3 = createS3Client({
-  endpoint: s3Server.endpoint,
-  region: 'us-east-1',
-  accessKeyId: 'test',
-  secretAccessKey: 'test',
-  forcePathStyle: true,
-})
+const s3 = testS3Client(s3Server.endpoint)
 t.teardown(() => s3.destroy())
 
 async function startStorageService(databaseUrl: string) {

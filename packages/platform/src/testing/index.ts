@@ -2,6 +2,7 @@
 export { startTestDatabase, type TestDatabase } from './database.js'
 export {
   startTestS3,
+  testS3Client,
   startS3Server,
   testS3Binary,
   S3_SERVER_BINARY_VARIABLE,

@@ -5,11 +5,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as delay } from 'node:timers/promises'
+import type { S3Client } from '@aws-sdk/client-s3'
 import type { Logger } from '../logging/logger.js'
+import { createS3Client } from '../s3/client.js'
 import { freePort } from './addresses.js'
 
 /** Credentials the embedded/test S3 server accepts (LocalStack's convention). */
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const
+
+/** A client of the test S3 server at `endpoint`, as the services configure theirs. */
+export function testS3Client(endpoint: string): S3Client {
+  return createS3Client({ endpoint, region: 'us-east-1', ...TEST_CREDENTIALS, forcePathStyle: true })
+}
 
 /** Where `npm test` (test-env) tells tests the S3 server's binary is, for tests that need a private one. */
 export const S3_SERVER_BINARY_VARIABLE = 'SOUNDLINE_S3_BINARY'
