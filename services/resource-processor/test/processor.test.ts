@@ -78,6 +78,11 @@ const processedOf = (id: number) => processed.filter((message) => message.event.
 const awaitProcessed = (id: number, count = 1) =>
   eventually(async () => processedOf(id).length >= count && processedOf(id), `${count} resource.processed for ${id}`)
 
+/** The Song Service's record of the example MP3 (QUEEN_TAGS, 02:59) stored under `id`. */
+function queenSong(id: number) {
+  return { id, name: 'We are the champions', artist: 'Queen', album: 'News of the world', duration: '02:59', year: '1977' }
+}
+
 t.test('an uploaded MP3 becomes a song, then resource.processed OK with the trace', async (t) => {
   const id = serve(makeMp3({ ...QUEEN_TAGS, seconds: 179, tag: 'id3v2.4', seed: 1 }))
   const traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`
@@ -89,14 +94,7 @@ t.test('an uploaded MP3 becomes a song, then resource.processed OK with the trac
   t.notOk(message && 'reason' in message.event, 'no reason on success')
 
   const song = await http('GET', `${songs}/songs/${id}`)
-  t.strictSame(song.json, {
-    id,
-    name: 'We are the champions',
-    artist: 'Queen',
-    album: 'News of the world',
-    duration: '02:59',
-    year: '1977',
-  })
+  t.strictSame(song.json, queenSong(id))
 })
 
 t.test('a file without title and year ends FAILED with the reason, and no song', async (t) => {
@@ -168,14 +166,7 @@ t.test("metadata planted under the id beforehand never stands: the song is the f
   await upload(id)
   const [message] = await awaitProcessed(id)
   t.match(message?.event, { status: 'OK' })
-  t.strictSame((await http('GET', `${songs}/songs/${id}`)).json, {
-    id,
-    name: 'We are the champions',
-    artist: 'Queen',
-    album: 'News of the world',
-    duration: '02:59',
-    year: '1977',
-  })
+  t.strictSame((await http('GET', `${songs}/songs/${id}`)).json, queenSong(id))
 })
 
 t.test('health and metrics', async (t) => {
