@@ -53,7 +53,7 @@ for chart in charts/*/; do
   name=$(basename "$chart")
   [ "$name" = soundline-lib ] && continue
   check "lint $name (defaults)" helm lint --strict "$chart"
-  check "lint $name (staging)" helm lint --strict "$chart" -f "$chart/values-staging.yaml"
+  check "lint $name (staging)" helm lint --strict "$chart" -f charts/values-staging.yaml -f "$chart/values-staging.yaml"
   [ -f "k8s/values/kind-$name.yaml" ] && check "lint $name (kind overlay)" helm lint --strict "$chart" -f "k8s/values/kind-$name.yaml"
 done
 check "lint soundline-infra (kind)" helm lint --strict k8s/charts/soundline-infra

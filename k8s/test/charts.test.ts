@@ -74,7 +74,7 @@ function valueSets(chart: string): { name: string; args: string[] }[] {
   } catch {
     // no kind overlay for this service
   }
-  sets.push({ name: 'staging', args: ['-f', `charts/${chart}/values-staging.yaml`] })
+  sets.push({ name: 'staging', args: ['-f', 'charts/values-staging.yaml', '-f', `charts/${chart}/values-staging.yaml`] })
   return sets
 }
 
@@ -114,9 +114,10 @@ function valuesChecks(): void {
     const own = ['image', 'containerPort', 'service']
     const keys = Object.keys((schema as { properties: Record<string, unknown> }).properties).filter((k) => !['global', 'soundline-lib'].includes(k))
     t.same(keys.filter((k) => !(k in defaults) && !own.includes(k)), [], 'every other top-level key has a default')
+    const sharedStaging = parse(readFileSync(path.join(repoRoot, 'charts', 'values-staging.yaml'), 'utf8')) as Values
     for (const chart of SERVICE_CHARTS) {
       const values = parse(readFileSync(path.join(repoRoot, 'charts', chart, 'values.yaml'), 'utf8')) as Values
-      const staging = parse(readFileSync(path.join(repoRoot, 'charts', chart, 'values-staging.yaml'), 'utf8')) as Values
+      const staging = merge(sharedStaging, (parse(readFileSync(path.join(repoRoot, 'charts', chart, 'values-staging.yaml'), 'utf8')) ?? {}) as Values)
       for (const [name, merged] of [['values.yaml', merge(defaults, values)], ['values-staging.yaml', merge(merge(defaults, values), staging)]] as const) {
         t.ok(validate(merged), `${chart}: defaults + ${name}`, { errors: validate.errors })
       }

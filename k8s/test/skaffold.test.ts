@@ -156,7 +156,9 @@ t.test('every service image is built and deployed; it also runs its migrations',
       const release = releases.find((r) => r.name === service)
       const key = imageKey(`soundline/${service}`)
       t.equal(release?.chartPath, `charts/${service}`, `${profile}: deploys ${service}`)
-      t.equal(release?.setValueTemplates?.['image.repository'], `{{.IMAGE_REPO_${key}}}`, `${profile}/${service}: built image repository`)
+      // Domain and path apart, as the chart takes them: staging's image.registry cannot prefix the built image twice.
+      t.equal(release?.setValueTemplates?.['image.registry'], `{{.IMAGE_DOMAIN_${key}}}`, `${profile}/${service}: built image registry`)
+      t.equal(release?.setValueTemplates?.['image.repository'], `{{.IMAGE_REPO_NO_DOMAIN_${key}}}`, `${profile}/${service}: built image repository`)
       t.equal(release?.setValueTemplates?.['image.tag'], `{{.IMAGE_TAG_${key}}}@{{.IMAGE_DIGEST_${key}}}`, `${profile}/${service}: built image tag and digest`)
       const keys = Object.keys(release?.setValueTemplates ?? {})
       t.notOk(
@@ -175,7 +177,8 @@ t.test('the staging profile: every release into soundline-staging with its stagi
   t.same(releases.map((r) => r.name), ['soundline-infra', ...config.deploy.helm.releases.filter((r) => r.chartPath?.startsWith('charts/')).map((r) => r.name)], 'soundline-infra and the services, no LocalStack or kube-prometheus-stack')
   for (const release of releases) {
     t.equal(release.namespace, 'soundline-staging', `${release.name}: namespace soundline-staging`)
-    const expected = release.name === 'soundline-infra' ? ['k8s/values/infra-staging.yaml'] : [`charts/${release.name}/values-staging.yaml`]
+    const expected =
+      release.name === 'soundline-infra' ? ['k8s/values/infra-staging.yaml'] : ['charts/values-staging.yaml', `charts/${release.name}/values-staging.yaml`]
     t.same(release.valuesFiles, expected, `${release.name}: staging values only (no kind overlay)`)
   }
   const infra = releases.find((r) => r.name === 'soundline-infra')

@@ -15,6 +15,7 @@ fullnameOverride: ""
 
 image:
   # repository: set by every service chart
+  registry: ""         # prefix of the repository, e.g. ghcr.io (values-staging.yaml)
   tag: ""              # defaults to the chart's appVersion; skaffold/Tilt set it
   pullPolicy: IfNotPresent
 imagePullSecrets: []
@@ -76,6 +77,10 @@ networkPolicy:
     dns: true
     toApps: []             # [{name: <service>, port: <port>}]
     rules: []              # raw NetworkPolicyEgressRule objects (databases, Kafka, S3)
+    # Named rule lists defined once per environment (charts/values-staging.yaml: the
+    # managed PostgreSQL, Kafka, S3), and the names of those this service reaches.
+    targets: {}
+    uses: []
 
 probes:
   # Until the first success (migrations at start, broker connection): up to 2 minutes.
@@ -162,4 +167,5 @@ nodeSelector: {}
 tolerations: []
 affinity: {}
 topologySpreadConstraints: []
+spreadOverNodes: false   # true: spread this chart's pods over nodes (staging)
 {{- end -}}

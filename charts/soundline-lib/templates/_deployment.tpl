@@ -146,9 +146,20 @@ spec:
         - name: tmp
           emptyDir:
             sizeLimit: {{ .Values.tmpSizeLimit }}
-      {{- with .Values.topologySpreadConstraints }}
+      {{- if or .Values.topologySpreadConstraints .Values.spreadOverNodes }}
       topologySpreadConstraints:
+        {{- if .Values.spreadOverNodes }}
+        # One node lost takes as few of this service's pods as the cluster allows.
+        - maxSkew: 1
+          topologyKey: kubernetes.io/hostname
+          whenUnsatisfiable: ScheduleAnyway
+          labelSelector:
+            matchLabels:
+              {{- include "soundline-lib.selectorLabels" . | nindent 14 }}
+        {{- end }}
+        {{- with .Values.topologySpreadConstraints }}
         {{- toYaml . | nindent 8 }}
+        {{- end }}
       {{- end }}
       {{- with .Values.nodeSelector }}
       nodeSelector:

@@ -35,14 +35,16 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end -}}
 
-{{/* repository:tag, tag defaulting to the chart's appVersion; a digest wins over the tag. */}}
+{{/* [registry/]repository:tag, tag defaulting to the chart's appVersion; a digest wins over the tag. */}}
 {{- define "soundline-lib.imageRef" -}}
 {{- $image := index . 0 -}}
 {{- $root := index . 1 -}}
+{{- $repository := $image.repository -}}
+{{- with $image.registry }}{{ $repository = printf "%s/%s" (trimSuffix "/" .) $repository }}{{ end -}}
 {{- if $image.digest -}}
-{{- printf "%s@%s" $image.repository $image.digest -}}
+{{- printf "%s@%s" $repository $image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" $image.repository ((default $root.Chart.AppVersion $image.tag) | toString) -}}
+{{- printf "%s:%s" $repository ((default $root.Chart.AppVersion $image.tag) | toString) -}}
 {{- end -}}
 {{- end -}}
 

@@ -80,5 +80,11 @@ spec:
     {{- with $np.egress.rules }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
+    {{- range $np.egress.uses }}
+    {{- $target := index $np.egress.targets . }}
+    {{- if not $target }}{{ fail (printf "networkPolicy.egress.uses names %q, which networkPolicy.egress.targets does not define" .) }}{{ end }}
+    # {{ . }}
+    {{- toYaml $target | nindent 4 }}
+    {{- end }}
 {{- end -}}
 {{- end -}}
