@@ -3,10 +3,11 @@
 // chart repository cannot be reached here: its stand-in is applied in its place.
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { SERVICES as REGISTRY } from '@soundline/registry'
 import { ROOT, helm, kubectl, must } from './kube.js'
 
-/** The order docs/kubernetes.md installs them in: providers before their callers. */
-export const SERVICES = ['storage-service', 'song-service', 'auth-service', 'resource-service', 'resource-processor', 'gateway'] as const
+/** Every service in the registry's order: providers before their callers, as docs/kubernetes.md installs them. */
+export const SERVICES: readonly string[] = REGISTRY.map((s) => s.name)
 export const STORAGE_CLASS = 'soundline-local'
 
 export function serviceRelease(service: string, tag: string, extra: string[] = []): string[] {
