@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
-import { parse } from 'yaml'
+import { parse, stringify } from 'yaml'
+import { syncSkaffold } from '../scripts/sync-skaffold.js'
 import { SERVICES, service, serviceUrl, serviceUrlVariable, usesKafka, type ServiceDefinition } from '../src/index.js'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
@@ -59,7 +60,7 @@ interface Release {
 interface Skaffold {
   build: { artifacts: { image: string; docker?: { buildArgs?: Record<string, string> } }[] }
   deploy: { helm: { releases: Release[] } }
-  profiles: { name: string; deploy?: { helm: { releases: Release[] } } }[]
+  profiles: { name: string; deploy?: { helm: { releases: Release[] } }; patches?: { path: string; value?: unknown }[] }[]
 }
 
 /** Collects "what: file says X, registry says Y" lines; an empty list means agreement. */
@@ -151,4 +152,18 @@ t.test('skaffold.yaml builds and deploys exactly the registry', async (t) => {
   const release = broken.deploy.helm.releases.find((r) => r.name === 'gateway')
   if (release) release.chartPath = 'charts/gateway-old'
   t.equal(skaffoldDifferences(broken).length, 2, 'a missing artifact and a wrong chart are noticed')
+})
+
+t.test('skaffold.yaml is what `npm run registry:sync` writes', async (t) => {
+  const current = readFileSync(join(root, 'skaffold.yaml'), 'utf8')
+  t.equal(syncSkaffold(current), current, 'in step with the registry (run `npm run registry:sync` if not)')
+  // A service missing from the file (a new registry entry) gets its artifact, release and staging patch.
+  const doc = parse(current) as Skaffold
+  doc.build.artifacts = doc.build.artifacts.filter((a) => a.image !== 'soundline/gateway')
+  doc.deploy.helm.releases = doc.deploy.helm.releases.filter((r) => r.name !== 'gateway')
+  const staging = doc.profiles.find((p) => p.name === 'staging')
+  if (staging?.patches) staging.patches = staging.patches.filter((p) => !JSON.stringify(p.value ?? null).includes('gateway'))
+  const synced = parse(syncSkaffold(stringify(doc))) as Skaffold
+  t.same(skaffoldDifferences(synced), [], 'a service left out is written back')
+  t.same(synced, parse(current), 'exactly as the file has it')
 })

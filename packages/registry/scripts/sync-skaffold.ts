@@ -1,0 +1,136 @@
+// npm run registry:sync: writes what skaffold.yaml must say about each service from the
+// registry: its build artifact, its Helm release and, in the staging profile, the patch
+// giving that release its staging values. skaffold has no loop over a list, so this is
+// the one place that turns services.json into those entries; everything else in the file
+// (comments, the infrastructure releases, other patches) is kept as it is.
+// packages/registry/test/deployment.test.ts fails while the file is out of step.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { YAMLMap, YAMLSeq } from 'yaml'
+import { isMap, isSeq, parseDocument, type Document, type Node } from 'yaml'
+import { SERVICES, type ServiceDefinition } from '../src/index.js'
+
+const root = fileURLToPath(new URL('../../..', import.meta.url))
+const SKAFFOLD = join(root, 'skaffold.yaml')
+/** A service release patch in the staging profile: `/deploy/helm/releases/<n>/…`. */
+const INDEXED_RELEASE_PATH = /^\/deploy\/helm\/releases\/\d+\//
+
+/** skaffold's template key of an image: `soundline/song-service` → `soundline_song_service`. */
+export const imageKey = (image: string): string => image.replace(/[^A-Za-z0-9]/g, '_')
+
+function seqAt(doc: Document, path: (string | number)[]): YAMLSeq {
+  const node = doc.getIn(path, true)
+  if (!isSeq(node)) throw new Error(`skaffold.yaml: ${path.join('.')} is not a list`)
+  return node
+}
+
+const field = (node: unknown, key: string): unknown => (isMap(node) ? node.get(key) : undefined)
+
+function artifact(doc: Document, s: ServiceDefinition): Node {
+  return doc.createNode({
+    image: s.image,
+    context: '.',
+    docker: { dockerfile: 'Dockerfile', target: 'runtime', buildArgs: { SERVICE: s.name } },
+  }) as Node
+}
+
+function release(doc: Document, s: ServiceDefinition): Node {
+  const key = imageKey(s.image)
+  const kindOverlay = `k8s/values/kind-${s.name}.yaml`
+  const node = doc.createNode({
+    name: s.name,
+    chartPath: `charts/${s.chart}`,
+    namespace: 'soundline',
+    ...(existsSync(join(root, kindOverlay)) ? { valuesFiles: [kindOverlay] } : {}),
+    setValueTemplates: {
+      'image.registry': `{{.IMAGE_DOMAIN_${key}}}`,
+      'image.repository': `{{.IMAGE_REPO_NO_DOMAIN_${key}}}`,
+      'image.tag': `{{.IMAGE_TAG_${key}}}@{{.IMAGE_DIGEST_${key}}}`,
+    },
+    dependsOn: ['soundline-infra'],
+  }) as YAMLMap
+  for (const list of ['valuesFiles', 'dependsOn']) {
+    const value = node.get(list, true)
+    if (isSeq(value)) value.flow = true
+  }
+  return node
+}
+
+function flowPatch(doc: Document, patch: Record<string, unknown>): Node {
+  const node = doc.createNode(patch) as YAMLMap
+  node.flow = true
+  const value = node.get('value', true)
+  if (isSeq(value)) value.flow = true
+  return node
+}
+
+/** Replaces `items` of a list by `next`, keeping the comment that stood before the first. */
+function replaceItems(list: YAMLSeq, start: number, count: number, next: Node[]): void {
+  const comment = (list.items[start] as Node | undefined)?.commentBefore
+  list.items.splice(start, count, ...next)
+  if (comment && next[0]) next[0].commentBefore = comment
+}
+
+export function syncSkaffold(text: string): string {
+  const doc = parseDocument(text)
+
+  const artifacts = seqAt(doc, ['build', 'artifacts'])
+  replaceItems(
+    artifacts,
+    0,
+    artifacts.items.length,
+    SERVICES.map((s) => artifact(doc, s)),
+  )
+
+  // Service releases (chartPath under charts/) follow the infrastructure releases, in the
+  // registry's order (providers first); a release already written keeps its own fields.
+  const releases = seqAt(doc, ['deploy', 'helm', 'releases'])
+  const isService = (node: unknown): boolean => String(field(node, 'chartPath') ?? '').startsWith('charts/')
+  const existing = new Map(releases.items.filter(isService).map((node) => [String(field(node, 'name')), node as Node]))
+  const first = releases.items.findIndex(isService)
+  const infrastructure = releases.items.filter((node) => !isService(node))
+  const serviceReleases = SERVICES.map((s) => existing.get(s.name) ?? release(doc, s))
+  releases.items = [...infrastructure, ...serviceReleases]
+  if (first >= 0 && first < infrastructure.length)
+    throw new Error('skaffold.yaml: service releases must follow the infrastructure releases')
+
+  // Staging: each service release by index gets the shared and its own staging values.
+  const profiles = seqAt(doc, ['profiles'])
+  const staging = profiles.items.find((p) => field(p, 'name') === 'staging')
+  const patches = isMap(staging) ? staging.get('patches', true) : undefined
+  if (!isSeq(patches)) throw new Error('skaffold.yaml: the staging profile has no patches')
+  // A service's pair: `test …/<n>/name` naming it, then `add …/<n>/valuesFiles` (soundline-infra has its own pair).
+  const isServicePatch = (node: unknown): boolean =>
+    INDEXED_RELEASE_PATH.test(String(field(node, 'path') ?? '')) &&
+    !JSON.stringify(field(node, 'value') ?? null).includes('infra') &&
+    field(node, 'value') !== 'soundline-infra'
+  const start = patches.items.findIndex(isServicePatch)
+  const count = patches.items.filter(isServicePatch).length
+  const stagingPatches = serviceReleases.flatMap((_, i) => {
+    const s = SERVICES[i] as ServiceDefinition
+    const index = infrastructure.length + i
+    return [
+      flowPatch(doc, { op: 'test', path: `/deploy/helm/releases/${index}/name`, value: s.name }),
+      flowPatch(doc, {
+        op: 'add',
+        path: `/deploy/helm/releases/${index}/valuesFiles`,
+        value: ['charts/values-staging.yaml', `charts/${s.chart}/values-staging.yaml`],
+      }),
+    ]
+  })
+  if (start < 0) throw new Error('skaffold.yaml: no service patches found in the staging profile to replace')
+  replaceItems(patches, start, count, stagingPatches)
+
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false })
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const before = readFileSync(SKAFFOLD, 'utf8')
+  const after = syncSkaffold(before)
+  if (after === before) console.log('skaffold.yaml already agrees with the registry')
+  else {
+    writeFileSync(SKAFFOLD, after)
+    console.log(`skaffold.yaml rewritten from the registry (${SERVICES.length} services)`)
+  }
+}
