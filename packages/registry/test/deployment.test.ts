@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
 import { parse, stringify } from 'yaml'
-import { syncSkaffold } from '../scripts/sync-skaffold.js'
+import { syncSkaffold, syncTsconfig } from '../scripts/sync.js'
 import { SERVICES, service, serviceUrl, serviceUrlVariable, usesKafka, type ServiceDefinition } from '../src/index.js'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
@@ -166,4 +166,12 @@ t.test('skaffold.yaml is what `npm run registry:sync` writes', async (t) => {
   const synced = parse(syncSkaffold(stringify(doc))) as Skaffold
   t.same(skaffoldDifferences(synced), [], 'a service left out is written back')
   t.same(synced, parse(current), 'exactly as the file has it')
+})
+
+t.test('the root tsconfig.json references every workspace', async (t) => {
+  const current = readFileSync(join(root, 'tsconfig.json'), 'utf8')
+  t.equal(syncTsconfig(current), current, 'in step with the workspaces (run `npm run registry:sync` if not)')
+  const partial = JSON.parse(current) as { references: { path: string }[] }
+  partial.references = partial.references.filter((r) => r.path !== 'services/gateway')
+  t.equal(syncTsconfig(JSON.stringify(partial)), current, 'a workspace left out is written back')
 })

@@ -1,10 +1,11 @@
-// npm run registry:sync: writes what skaffold.yaml must say about each service from the
-// registry: its build artifact, its Helm release and, in the staging profile, the patch
-// giving that release its staging values. skaffold has no loop over a list, so this is
-// the one place that turns services.json into those entries; everything else in the file
-// (comments, the infrastructure releases, other patches) is kept as it is.
-// packages/registry/test/deployment.test.ts fails while the file is out of step.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+// npm run registry:sync: writes the two files that must list every service and cannot
+// read the registry themselves. skaffold.yaml gets each service's build artifact, its Helm
+// release and, in the staging profile, the patch giving that release its staging values
+// (skaffold has no loop over a list); everything else in it (comments, the infrastructure
+// releases, other patches) is kept as it is. The root tsconfig.json references every
+// workspace (tsc -b builds them in the order their own references give).
+// packages/registry/test/deployment.test.ts fails while either is out of step.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { YAMLMap, YAMLSeq } from 'yaml'
@@ -13,6 +14,7 @@ import { SERVICES, type ServiceDefinition } from '../src/index.js'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 const SKAFFOLD = join(root, 'skaffold.yaml')
+const TSCONFIG = join(root, 'tsconfig.json')
 /** A service release patch in the staging profile: `/deploy/helm/releases/<n>/…`. */
 const INDEXED_RELEASE_PATH = /^\/deploy\/helm\/releases\/\d+\//
 
@@ -125,12 +127,31 @@ export function syncSkaffold(text: string): string {
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false })
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const before = readFileSync(SKAFFOLD, 'utf8')
-  const after = syncSkaffold(before)
-  if (after === before) console.log('skaffold.yaml already agrees with the registry')
+/** The root tsconfig.json with a reference to every workspace that has a tsconfig.json. */
+export function syncTsconfig(text: string): string {
+  const config = JSON.parse(text) as { references?: { path: string }[] }
+  const workspaces = ['packages', 'services'].flatMap((folder) =>
+    readdirSync(join(root, folder), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && existsSync(join(root, folder, entry.name, 'tsconfig.json')))
+      .map((entry) => `${folder}/${entry.name}`)
+      .sort(),
+  )
+  config.references = workspaces.map((path) => ({ path }))
+  return `${JSON.stringify(config, null, 2)}\n`
+}
+
+function rewrite(file: string, sync: (text: string) => string): void {
+  const before = readFileSync(file, 'utf8')
+  const after = sync(before)
+  const name = file.slice(root.length)
+  if (after === before) console.log(`${name} already agrees with the registry`)
   else {
-    writeFileSync(SKAFFOLD, after)
-    console.log(`skaffold.yaml rewritten from the registry (${SERVICES.length} services)`)
+    writeFileSync(file, after)
+    console.log(`${name} rewritten`)
   }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  rewrite(SKAFFOLD, syncSkaffold)
+  rewrite(TSCONFIG, syncTsconfig)
 }
