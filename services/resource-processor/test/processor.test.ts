@@ -3,7 +3,7 @@
 // Resource Service is a tiny node:http server answering GET /resources/{id}
 // with fixture bytes: that is all the processor asks of it, the Resource
 // Service is tested on its own, and the end-to-end test runs the real one.
-import { TOPICS, createLogger, newEvent, type ResourceDeleted, type ResourceUploaded } from '@soundline/platform'
+import { TOPICS, createLogger, newEvent, type ResourceUploaded } from '@soundline/platform'
 import {
   QUEEN_TAGS,
   collectEvents,
@@ -122,17 +122,6 @@ t.test('the same event twice: one song, and OK both times (409 is success)', asy
   )
 })
 
-t.test('resource.deleted removes the song; deleting again is harmless', async (t) => {
-  const id = serve(makeMp3({ ...QUEEN_TAGS, seed: 4 }))
-  await upload(id)
-  await awaitProcessed(id)
-  t.equal((await http('GET', `${songs}/songs/${id}`)).status, 200)
-  const deleted = newEvent<ResourceDeleted>(TOPICS.resourceDeleted, id, {})
-  await publisher.publish(TOPICS.resourceDeleted, [deleted, { ...deleted, eventId: newEvent(TOPICS.resourceDeleted, id, {}).eventId }])
-  await eventually(async () => (await http('GET', `${songs}/songs/${id}`)).status === 404, 'the song to be deleted')
-  t.pass('song gone')
-})
-
 t.test('a resource deleted before processing is skipped: no event, no song', async (t) => {
   const gone = nextId++
   const next = serve(makeMp3({ ...QUEEN_TAGS, seed: 5 }))
@@ -174,7 +163,7 @@ t.test('health and metrics', async (t) => {
   t.equal(ready.status, 200)
   t.match(ready.json, {
     status: 'UP',
-    components: { kafka: { status: 'UP', details: { topics: ['resource.uploaded', 'resource.deleted'] } } },
+    components: { kafka: { status: 'UP', details: { topics: ['resource.uploaded'] } } },
   })
   const metrics = (await http('GET', `${base}/metrics`)).text
   t.match(metrics, /processor_resources_total\{[^}]*outcome="ok"[^}]*\} [1-9]/)

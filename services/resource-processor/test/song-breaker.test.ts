@@ -39,6 +39,6 @@ t.test('the Song Service gone: failures open the breaker, then calls are refused
   t.equal(breaker.state, 'open')
   const refused = breaker.snapshot().notPermittedCalls
   await t.rejects(songs.create(1, invalid), CircuitOpenError)
-  await t.rejects(songs.delete(1), CircuitOpenError)
+  await t.rejects(songs.create(2, invalid), CircuitOpenError)
   t.equal(breaker.snapshot().notPermittedCalls - refused, 2, 'one refusal per call: an open breaker is not retried')
 })

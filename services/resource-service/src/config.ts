@@ -41,6 +41,17 @@ const spec = {
   ...kafkaRetryConfig(),
   // How often the outbox relay looks for events committed by other replicas.
   OUTBOX_POLL_INTERVAL_MS: env.integer({ default: 250, min: 10, max: 60_000 }),
+  // The deletion saga (docs/consistency.md "The deletion saga"). A DELETE runs its steps this long
+  // before answering: enough for the usual case (songs, objects, rows: tens of ms), short for a client.
+  SAGA_INLINE_BUDGET_MS: env.integer({ default: 1_500, min: 0, max: 30_000 }),
+  // Attempts of one step before the saga is FAILED for an admin: with the delays below, about 5 minutes.
+  SAGA_STEP_MAX_ATTEMPTS: env.integer({ default: 12, min: 1, max: 1_000 }),
+  SAGA_RETRY_BASE_DELAY_MS: env.integer({ default: 500, min: 1, max: 600_000 }),
+  SAGA_RETRY_MAX_DELAY_MS: env.integer({ default: 60_000, min: 1, max: 3_600_000 }),
+  // A runner owns a saga this long; a crashed replica's sagas are resumed after it.
+  SAGA_CLAIM_MS: env.integer({ default: 30_000, min: 100, max: 3_600_000 }),
+  // How often due retries (and sagas left by a crash) are looked for.
+  SAGA_POLL_INTERVAL_MS: env.integer({ default: 1_000, min: 10, max: 600_000 }),
 }
 
 export type ResourceServiceConfig = ConfigOf<typeof spec>

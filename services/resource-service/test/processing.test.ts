@@ -133,11 +133,18 @@ t.test('FAILED keeps the file in staging and records the reason', async (t) => {
   t.equal((await fetch(`${base}/resources/${id}`)).status, 200, 'still downloadable')
 })
 
-t.test('an event for a deleted resource announces resource.deleted again', async (t) => {
+t.test('a late event for a deleted resource: a saga of its own removes the song the processor wrote meanwhile', async (t) => {
   const { id } = await newResource(5)
   t.strictSame((await http('DELETE', `${base}/resources?id=${id}`)).json, { ids: [id] })
+  await eventually(async () => deletedEvents.some((m) => m.event.resourceId === id), 'resource.deleted')
+  // The processor read the file before the DELETE and wrote its song after the saga removed songs.
+  const song = { id, name: 'Late', artist: 'a', album: 'b', duration: '00:01', year: '2000' }
+  t.equal((await http('POST', `${stack.songBase}/songs`, { json: song })).status, 200)
   await applied(await processed(id, 'OK'))
-  await eventually(async () => deletedEvents.filter((m) => m.event.resourceId === id).length === 2, 'a second resource.deleted')
-  t.pass('resource.deleted published for the delete and again for the late event')
+  await eventually(async () => (await http('GET', `${stack.songBase}/songs/${id}`)).status === 404, 'the late song removed')
+  const completed = async () =>
+    (await db.query(`SELECT 1 FROM deletion_sagas WHERE $1 = ANY(resource_ids) AND state = 'COMPLETED'`, [id])).rowCount === 2
+  await eventually(completed, 'two sagas completed: the DELETE and the cleanup')
+  t.pass('the DELETE and the cleanup completed')
   t.equal((await http('GET', `${base}/resources/${id}/status`)).status, 404)
 })

@@ -22,8 +22,6 @@ export type SongCreation = { accepted: true } | { accepted: false; reason: strin
 export interface SongStore {
   /** Records the song as the resource's own: replaces other metadata under the id; a repeat is harmless. */
   create(resourceId: number, song: SongMetadata): Promise<SongCreation>
-  /** Idempotent: deleting what is not there is fine. */
-  delete(resourceId: number): Promise<void>
 }
 
 export type ProcessingResult = { status: 'OK' } | { status: 'FAILED'; reason: string }
@@ -63,10 +61,5 @@ export class ResourceProcessor {
     }
     await this.events.publish(resourceId, result, traceparent)
     return result.status === 'OK' ? 'ok' : 'failed'
-  }
-
-  /** resource.deleted: the song metadata goes with the resource. */
-  async remove(resourceId: number): Promise<void> {
-    await this.songs.delete(resourceId)
   }
 }

@@ -40,8 +40,8 @@ export class ProcessingResults {
     const { eventId, resourceId } = event
     const resource = await this.resources.findById(resourceId)
     if (!resource) {
-      // Deleted meanwhile: the processor may just have created its metadata; announce the delete again.
-      if (!(await this.resources.isProcessed(eventId))) await this.resources.announceDeleted(resourceId, eventId)
+      // Deleted meanwhile: the processor may just have created its metadata; have it deleted again.
+      if (!(await this.resources.isProcessed(eventId))) await this.resources.scheduleSongCleanup(resourceId, eventId)
       return
     }
     if (await this.resources.isProcessed(eventId)) {
@@ -66,7 +66,7 @@ export class ProcessingResults {
       await this.resources.recordProcessed(eventId)
       return
     }
-    if (!(await this.resources.markFailed(resource.id, reason, eventId))) await this.resources.announceDeleted(resource.id, eventId)
+    if (!(await this.resources.markFailed(resource.id, reason, eventId))) await this.resources.scheduleSongCleanup(resource.id, eventId)
   }
 
   /** Steps 1-3; false when the resource is gone or its file is lost. */
@@ -86,7 +86,7 @@ export class ProcessingResults {
     if (await this.resources.markPermanent(resource.id, permanent.id, target, eventId)) return true
     // Deleted while we copied: the copy is an orphan.
     await this.objects.delete(target)
-    await this.resources.announceDeleted(resource.id, eventId)
+    await this.resources.scheduleSongCleanup(resource.id, eventId)
     return false
   }
 

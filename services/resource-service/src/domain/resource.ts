@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream'
 
 /** What the service knows about one uploaded file. */
 
+/** The states users see; a row being deleted (DELETING) is never read as a Resource. */
 export type ResourceState = 'STAGING' | 'PERMANENT' | 'FAILED'
 
 export interface ObjectLocation {
@@ -79,5 +80,6 @@ export interface ObjectStore {
 
 /** Song metadata of resources; the Song Service client implements it. */
 export interface SongMetadata {
+  /** Idempotent: ids without a song are fine. Throws when the Song Service cannot confirm. */
   deleteFor(resourceIds: number[]): Promise<void>
 }

@@ -65,3 +65,27 @@ export const ResourceStatus = Type.Object({
   updatedAt: Type.String({ format: 'date-time' }),
 })
 export type ResourceStatus = Static<typeof ResourceStatus>
+
+/** A deletion saga as the internal admin endpoints show it (docs/consistency.md "The deletion saga"). */
+export const SagaStateName = Type.Union([Type.Literal('RUNNING'), Type.Literal('FAILED'), Type.Literal('COMPLETED')])
+
+export const SagaRecord = Type.Object({
+  id: Type.Integer({ minimum: 1 }),
+  resourceIds: Type.Array(Type.Integer({ minimum: 1 })),
+  step: Type.Union([Type.Literal('DELETE_SONGS'), Type.Literal('DELETE_OBJECTS'), Type.Literal('DELETE_ROWS'), Type.Literal('DONE')], {
+    description: 'The step to run next (DONE once COMPLETED)',
+  }),
+  state: SagaStateName,
+  attempts: Type.Integer({ description: 'Failed attempts of the current step' }),
+  lastError: Type.Union([Type.String(), Type.Null()], { description: 'Why the last attempt failed: <step>: <reason>' }),
+  nextAttemptAt: Type.String({ format: 'date-time' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  completedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+})
+export type SagaRecord = Static<typeof SagaRecord>
+
+export const SagaListQuery = Type.Object({
+  state: Type.Optional(SagaStateName),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+})

@@ -42,13 +42,15 @@ export default fp<{ config: ResourceProcessorConfig }>(
       registers: [app.metrics],
     })
     // Known label values start at 0: "no retries" reads as a rate of 0, not as no data.
-    for (const type of [TOPICS.resourceUploaded, TOPICS.resourceDeleted]) errors.inc({ type }, 0)
+    errors.inc({ type: TOPICS.resourceUploaded }, 0)
 
     const consumer = startEventConsumer({
       metrics: app.metrics,
       kafka: app.kafka,
       groupId: config.KAFKA_GROUP_ID,
-      topics: [topics.resourceUploaded, topics.resourceDeleted],
+      // Not resource.deleted: the Resource Service's deletion saga removes song metadata, the one
+      // path for it (docs/consistency.md "The deletion saga").
+      topics: [topics.resourceUploaded],
       deadLetters: app.eventPublisher,
       logger: app.log.child({ component: 'consumer' }),
       // A neighbour that fails (the Song Service down, its breaker open) parks the event on
@@ -67,9 +69,6 @@ export default fp<{ config: ResourceProcessorConfig }>(
             processed.inc({ outcome })
             duration.observe({ outcome }, (performance.now() - started) / 1000)
             log.info({ outcome }, 'resource processed')
-          } else if (event.type === TOPICS.resourceDeleted) {
-            await processor.remove(event.resourceId)
-            log.info('song metadata of a deleted resource removed')
           }
         } catch (error) {
           errors.inc({ type: event.type })

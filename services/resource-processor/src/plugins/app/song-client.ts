@@ -17,9 +17,8 @@ declare module 'fastify' {
 }
 
 /**
- * The Song Service's internal upsert (PUT /internal/songs/{id}) and DELETE
- * /songs. Both are safe to repeat, so both are marked idempotent: retried
- * briefly in place. The upsert makes the record the file's own whatever was
+ * The Song Service's internal upsert (PUT /internal/songs/{id}). It is safe
+ * to repeat, so it is marked idempotent: retried briefly in place. The upsert makes the record the file's own whatever was
  * there before: a 409 from POST /songs could not tell a redelivery from other
  * metadata planted under the id (docs/resilience.md "Song metadata is the file's own").
  */
@@ -38,14 +37,6 @@ export function httpSongStore(client: ServiceCaller): SongStore {
       }
       await response.discard()
       throw new Error(`song-service answered HTTP ${response.status} to PUT /internal/songs/${resourceId}`)
-    },
-
-    async delete(resourceId) {
-      const response = await client.request('DELETE', `/songs?id=${resourceId}`, {}, { idempotent: true })
-      await response.discard()
-      if (response.status !== 200) {
-        throw new Error(`song-service answered HTTP ${response.status} to DELETE /songs for resource ${resourceId}`)
-      }
     },
   }
 }

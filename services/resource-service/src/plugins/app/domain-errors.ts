@@ -7,6 +7,7 @@ import {
   ResourceNotFound,
   UploadTooLarge,
 } from '../../domain/errors.js'
+import { SagaNotFailed, SagaNotFound } from '../../domain/deletion-saga.js'
 
 /** docs/api.md "Resource Service specifics": the type is right, the file is missing. */
 const EMPTY_FILE_MESSAGE = 'Request body is empty: an MP3 file is required'
@@ -24,6 +25,10 @@ export const resourceServiceErrors: DomainErrorMapper = (error) => {
   if (error instanceof ResourceNotFound) return httpErrors.notFound(`Resource with ID=${error.id} not found`)
   if (error instanceof RangeNotSatisfiable) {
     return httpErrors.rangeNotSatisfiable(`Range not satisfiable: ${error.range} (the file has ${error.size} bytes)`, error.size)
+  }
+  if (error instanceof SagaNotFound) return httpErrors.notFound(`Deletion saga with ID=${error.id} not found`)
+  if (error instanceof SagaNotFailed) {
+    return httpErrors.conflict(`Deletion saga ${error.id} is ${error.state}: only a FAILED saga can be retried`)
   }
   return undefined
 }

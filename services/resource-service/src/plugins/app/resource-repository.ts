@@ -1,17 +1,25 @@
 import { newEvent, TOPICS, type ResourceDeleted, type ResourceUploaded, type TopicNames } from '@soundline/platform'
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js'
 import type { Resource as ResourceRow } from '../../generated/prisma/client.js'
-import type { DeletedResource, ResourceRepository } from '../../domain/resource-repository.js'
-import type { NewResource, ObjectLocation, Resource } from '../../domain/resource.js'
+import type { ResourceRepository } from '../../domain/resource-repository.js'
+import type { NewResource, ObjectLocation, Resource, ResourceState } from '../../domain/resource.js'
 
 const UNIQUE_VIOLATION = 'P2002'
 
-type Transaction = Prisma.TransactionClient
+export type Transaction = Prisma.TransactionClient
+
+/** Rows users may see: a DELETING row reads as gone (docs/consistency.md "The deletion saga"). */
+export const VISIBLE = { state: { not: 'DELETING' } } as const
+
+function visibleState(row: ResourceRow): ResourceState {
+  if (row.state === 'DELETING') throw new Error(`resource ${row.id} is being deleted: it must not be read`)
+  return row.state
+}
 
 function toResource(row: ResourceRow): Resource {
   return {
     id: row.id,
-    state: row.state,
+    state: visibleState(row),
     storageId: row.storageId,
     bucket: row.bucket,
     key: row.key,
@@ -40,20 +48,22 @@ function asJson(event: ResourceUploaded | ResourceDeleted): Prisma.InputJsonObje
  * queues behind each other rather than failing.
  */
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 }
-function inTransaction<T>(prisma: PrismaClient, work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+export function inTransaction<T>(prisma: PrismaClient, work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
   return prisma.$transaction(work, TRANSACTION_OPTIONS)
 }
 
+/** The resource.deleted events of rows the deletion saga removed, in its transaction. */
+export async function announceDeletes(tx: Transaction, topics: TopicNames, ids: number[]): Promise<void> {
+  if (ids.length === 0) return
+  await tx.outboxEvent.createMany({
+    data: ids.map((id) => ({
+      topic: topics.resourceDeleted,
+      payload: asJson(newEvent<ResourceDeleted>(TOPICS.resourceDeleted, id, {})),
+    })),
+  })
+}
+
 export function prismaResourceRepository(prisma: PrismaClient, topics: TopicNames, onCommitted: () => void): ResourceRepository {
-  const announceDeletes = async (tx: Transaction, ids: number[]): Promise<void> => {
-    if (ids.length === 0) return
-    await tx.outboxEvent.createMany({
-      data: ids.map((id) => ({
-        topic: topics.resourceDeleted,
-        payload: asJson(newEvent<ResourceDeleted>(TOPICS.resourceDeleted, id, {})),
-      })),
-    })
-  }
   const recordProcessed = async (tx: Transaction | PrismaClient, eventId: string): Promise<void> => {
     await tx.processedEvent.createMany({ data: [{ eventId }], skipDuplicates: true })
   }
@@ -75,7 +85,7 @@ export function prismaResourceRepository(prisma: PrismaClient, topics: TopicName
         const duplicate = error instanceof Prisma.PrismaClientKnownRequestError && error.code === UNIQUE_VIOLATION
         const existing =
           duplicate && resource.idempotencyKey
-            ? await prisma.resource.findUnique({ where: { idempotencyKey: resource.idempotencyKey } })
+            ? await prisma.resource.findFirst({ where: { idempotencyKey: resource.idempotencyKey, ...VISIBLE } })
             : null
         if (existing) return { existing: toResource(existing) }
         throw error
@@ -83,38 +93,13 @@ export function prismaResourceRepository(prisma: PrismaClient, topics: TopicName
     },
 
     async findById(id: number) {
-      const row = await prisma.resource.findUnique({ where: { id } })
+      const row = await prisma.resource.findFirst({ where: { id, ...VISIBLE } })
       return row ? toResource(row) : null
-    },
-
-    async findByIds(ids: number[]) {
-      return (await prisma.resource.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } })).map(toResource)
     },
 
     async findByIdempotencyKey(key: string) {
-      const row = await prisma.resource.findUnique({ where: { idempotencyKey: key } })
+      const row = await prisma.resource.findFirst({ where: { idempotencyKey: key, ...VISIBLE } })
       return row ? toResource(row) : null
-    },
-
-    async deleteByIds(ids: number[]) {
-      const rows = await inTransaction(prisma, async (tx) => {
-        // RETURNING: exactly the rows this statement removed, with where their files were at that moment.
-        const deleted = await tx.$queryRaw<{ id: number; bucket: string; key: string; staging_bucket: string; staging_key: string }[]>`
-          DELETE FROM "resources" WHERE "id" = ANY(${ids}::int[])
-          RETURNING "id", "bucket", "key", "staging_bucket", "staging_key"`
-        await announceDeletes(
-          tx,
-          deleted.map((row) => row.id),
-        )
-        return deleted
-      })
-      if (rows.length > 0) onCommitted()
-      return rows.map((row): DeletedResource => ({
-        id: row.id,
-        bucket: row.bucket,
-        key: row.key,
-        staging: { bucket: row.staging_bucket, key: row.staging_key },
-      }))
     },
 
     async isProcessed(eventId: string) {
@@ -128,7 +113,7 @@ export function prismaResourceRepository(prisma: PrismaClient, topics: TopicName
     async markPermanent(id: number, storageId: number, location: ObjectLocation, eventId: string) {
       return inTransaction(prisma, async (tx) => {
         const { count } = await tx.resource.updateMany({
-          where: { id },
+          where: { id, ...VISIBLE },
           data: { state: 'PERMANENT', storageId, bucket: location.bucket, key: location.key, failureReason: null },
         })
         if (count > 0) await recordProcessed(tx, eventId)
@@ -138,18 +123,20 @@ export function prismaResourceRepository(prisma: PrismaClient, topics: TopicName
 
     async markFailed(id: number, reason: string, eventId: string) {
       return inTransaction(prisma, async (tx) => {
-        const { count } = await tx.resource.updateMany({ where: { id }, data: { state: 'FAILED', failureReason: reason.slice(0, 1000) } })
+        const { count } = await tx.resource.updateMany({
+          where: { id, ...VISIBLE },
+          data: { state: 'FAILED', failureReason: reason.slice(0, 1000) },
+        })
         if (count > 0) await recordProcessed(tx, eventId)
         return count > 0
       })
     },
 
-    async announceDeleted(id: number, eventId: string) {
+    async scheduleSongCleanup(id: number, eventId: string) {
       await inTransaction(prisma, async (tx) => {
-        await announceDeletes(tx, [id])
+        await tx.deletionSaga.create({ data: { resourceIds: [id] } })
         await recordProcessed(tx, eventId)
       })
-      onCommitted()
     },
   }
 }

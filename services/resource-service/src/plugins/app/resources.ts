@@ -12,10 +12,10 @@ import type { ResourceServiceConfig } from '../../config.js'
 import { ProcessingResults } from '../../domain/processing-results.js'
 import { ResourceLibrary } from '../../domain/resource-library.js'
 import { ResourceUploads } from '../../domain/resource-uploads.js'
+import { registerDeletionSagas } from './deletion-sagas.js'
 import { s3ObjectStore } from './object-store.js'
 import { pipelineMetrics } from './pipeline-metrics.js'
 import { prismaResourceRepository } from './resource-repository.js'
-import { SongServiceMetadata } from './song-client.js'
 import { StorageServiceCatalog } from './storage-client.js'
 
 declare module 'fastify' {
@@ -30,7 +30,8 @@ declare module 'fastify' {
 export default fp<{ config: ResourceServiceConfig }>(
   async (app, { config }) => {
     const logger = app.log as unknown as Logger
-    const repository = prismaResourceRepository(app.prisma, topicNames(config.KAFKA_TOPIC_PREFIX), () => app.outboxRelay.wake())
+    const topics = topicNames(config.KAFKA_TOPIC_PREFIX)
+    const repository = prismaResourceRepository(app.prisma, topics, () => app.outboxRelay.wake())
     const objects = s3ObjectStore(app.s3, { logger: logger.child({ component: 'object-store' }), registry: app.metrics })
     const storageBreaker = createBreaker({
       name: 'storage-service',
@@ -54,16 +55,15 @@ export default fp<{ config: ResourceServiceConfig }>(
       cacheTtlMs: config.STORAGE_CACHE_TTL_MS,
       logger: logger.child({ component: 'storage-catalog' }),
     })
-    const songs = new SongServiceMetadata(
-      new GuardedServiceClient(
-        new ServiceClient({ name: 'song-service', baseUrl: config.SONG_SERVICE_URL, timeoutMs: config.SONG_SERVICE_TIMEOUT_MS }),
-        songBreaker,
-        // The user's DELETE waits for these: two quick tries, then the resource.deleted events take over.
-        { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 200, maxTotalMs: 500 },
-      ),
+    const songClient = new GuardedServiceClient(
+      new ServiceClient({ name: 'song-service', baseUrl: config.SONG_SERVICE_URL, timeoutMs: config.SONG_SERVICE_TIMEOUT_MS }),
+      songBreaker,
+      // The user's DELETE may wait for these: two quick tries, then the saga's own backoff takes over.
+      { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 200, maxTotalMs: 500 },
     )
     app.decorate('resourceUploads', new ResourceUploads(repository, storages, objects, config.MAX_UPLOAD_BYTES, logger))
-    app.decorate('resourceLibrary', new ResourceLibrary(repository, objects, songs, logger))
+    app.decorate('resourceLibrary', new ResourceLibrary(repository, objects))
+    registerDeletionSagas(app, { config, topics, objects, songClient })
     app.decorate(
       'processingResults',
       new ProcessingResults(

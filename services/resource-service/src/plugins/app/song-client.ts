@@ -4,7 +4,8 @@ import type { SongMetadata } from '../../domain/resource.js'
 /**
  * The one way to the Song Service, through its breaker. The delete is
  * idempotent (DELETE /songs?id=), so it is retried briefly; with the breaker
- * open it fails at once, and the resource.deleted events finish the job.
+ * open it fails at once, and the deletion saga retries it with its own
+ * backoff (docs/consistency.md "The deletion saga").
  */
 export class SongServiceMetadata implements SongMetadata {
   constructor(private readonly client: GuardedServiceClient) {}

@@ -125,10 +125,12 @@ export default async function resourceRoutes(app: App): Promise<void> {
   app.delete('', {
     schema: {
       summary: 'Delete resources, their files and their song metadata',
+      description:
+        'Answers the ids that existed once their deletion saga is recorded; its steps (song metadata, files, rows) run before the answer when they can, else in the background (docs/consistency.md).',
       tags: ['resources'],
       querystring: IdCsvQuery,
       response: { 200: IdsResponse, 400: ErrorBody },
     },
-    handler: async (request) => app.resourceLibrary.delete(parseIdCsv(request.query.id)),
+    handler: async (request) => app.deletionSagas.delete(parseIdCsv(request.query.id)),
   })
 }
