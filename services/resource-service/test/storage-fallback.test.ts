@@ -83,7 +83,8 @@ t.test('down before any good answer: the stub storages take uploads and moves', 
   }, 'the move to PERMANENT')
   t.match(moved, { storageId: 2, bucket: stubPermanent, key: /^permanent\// })
   t.strictSame(await objectKeys(stack.s3, stubPermanent), [moved.key])
-  t.strictSame(await objectKeys(stack.s3, stubStaging), [], 'the staging copy is gone')
+  // The staging copy goes after the PERMANENT commit (docs/consistency.md, upload step 3).
+  t.ok(await eventually(async () => (await objectKeys(stack.s3, stubStaging)).length === 0, 'the staging delete'), 'the staging copy is gone')
 })
 
 t.test('down after a good answer: the cached storages; the breaker opens and shows in health and metrics', async (t) => {
