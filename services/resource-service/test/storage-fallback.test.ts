@@ -84,7 +84,10 @@ t.test('down before any good answer: the stub storages take uploads and moves', 
   t.match(moved, { storageId: 2, bucket: stubPermanent, key: /^permanent\// })
   t.strictSame(await objectKeys(stack.s3, stubPermanent), [moved.key])
   // The staging copy goes after the PERMANENT commit (docs/consistency.md, upload step 3).
-  t.ok(await eventually(async () => (await objectKeys(stack.s3, stubStaging)).length === 0, 'the staging delete'), 'the staging copy is gone')
+  t.ok(
+    await eventually(async () => (await objectKeys(stack.s3, stubStaging)).length === 0, 'the staging delete'),
+    'the staging copy is gone',
+  )
 })
 
 t.test('down after a good answer: the cached storages; the breaker opens and shows in health and metrics', async (t) => {
