@@ -109,6 +109,11 @@ export async function benchGateway(options: { durationSeconds: number }): Promis
     const hits = await load(`${cached.base}/songs/1`, authorization)
     const constant = await load(`${streams.base}/songs/1`)
     const constantThrough = await load(`${overConstant.base}/songs/1`, authorization)
+    // One request at a time: what the gateway adds to a single call's latency, without queueing.
+    const single = (url: string, headers: Record<string, string> = {}) =>
+      runLoad({ url, durationSeconds: options.durationSeconds, headers, connections: 1 })
+    const constantSingle = await single(`${streams.base}/songs/1`)
+    const constantThroughSingle = await single(`${overConstant.base}/songs/1`, authorization)
 
     const row = (target: string, result: LoadResult, baseline = direct) => [
       target,
@@ -127,6 +132,8 @@ export async function benchGateway(options: { durationSeconds: number }): Promis
         row('gateway, cache hit', hits),
         row('constant upstream direct', constant, constant),
         row('gateway -> constant upstream, uncached', constantThrough, constant),
+        row('constant upstream direct, 1 connection', constantSingle, constantSingle),
+        row('gateway -> constant upstream, uncached, 1 connection', constantThroughSingle, constantSingle),
       ],
     )
 
