@@ -1,12 +1,4 @@
-import {
-  bearerToken,
-  httpErrors,
-  MemoryRateLimiter,
-  tooManyRequests,
-  TrustedProxies,
-  unauthorized,
-  type RateLimiter,
-} from '@soundline/platform'
+import { bearerToken, MemoryRateLimiter, tooManyRequests, TrustedProxies, unauthorized, type RateLimiter } from '@soundline/platform'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { JSONWebKeySet } from 'jose'
@@ -55,9 +47,7 @@ export default fp<{ config: GatewayConfig }>(
       refreshMs: config.JWKS_REFRESH_SECONDS * 1000,
       cooldownMs: config.JWKS_COOLDOWN_SECONDS * 1000,
     })
-    const verifier = new TokenVerifier(jwks, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }, (message) =>
-      httpErrors.serviceUnavailable(message, 5),
-    )
+    const verifier = new TokenVerifier(jwks, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })
     if (config.AUTH_ENABLED) {
       await jwks.start()
       app.addHook('onClose', async () => jwks.stop())
