@@ -21,7 +21,7 @@ const suites: { name: string; title: string; run: () => Promise<string> }[] = [
   },
   {
     name: 'gateway',
-    title: `Gateway: GET /songs/{id} direct vs through the gateway, 50 connections, ${durationSeconds} s each; memory during 100 MB transfers`,
+    title: `Gateway: GET /songs/{id} direct vs through the gateway, 50 connections (1 where the row says so), ${durationSeconds} s each; memory during 100 MB transfers`,
     run: () => benchGateway({ durationSeconds }),
   },
   { name: 'startup', title: 'npm start: orchestrator start to every service ready (jars cached)', run: benchStartup },

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import type { GatewayConfig } from './config.js'
 import redis from './plugins/external/redis.js'
 import access from './plugins/app/access.js'
+import { gatewayErrors } from './plugins/app/domain-errors.js'
 import proxy from './plugins/app/proxy.js'
 import responseCache from './plugins/app/response-cache.js'
 import upstreams from './plugins/app/upstreams.js'
@@ -15,7 +16,7 @@ export const SERVICE = {
 }
 
 export async function buildApp(config: GatewayConfig, logger: Logger): Promise<App> {
-  const app = await createApp({ service: SERVICE, logger, server: config })
+  const app = await createApp({ service: SERVICE, logger, server: config, domainErrors: gatewayErrors })
   await app.register(redis, { config })
   await app.register(upstreams, { config })
   await app.register(responseCache, { config })

@@ -95,6 +95,12 @@ t.test("the gateway's own limit per address ignores forwarding headers", async (
     statuses.push(res.status)
   }
   t.strictSame(statuses, [204, 204, 204, 429, 429])
+  // The refusal in the contract's form, with Retry-After and no other rate-limit header (docs/contract.md).
+  const refused = await http('POST', `${limited.base}/auth/logout`, { json: { refreshToken: 'x' } })
+  t.equal(refused.status, 429)
+  t.match(refused.json, { errorMessage: /^Too many requests: try again in \d+ seconds$/, errorCode: '429' })
+  t.ok(Number(refused.headers.get('retry-after')) >= 1)
+  t.notOk(refused.headers.has('x-ratelimit-limit'), 'no X-RateLimit-* headers')
 })
 
 t.test('refresh-token reuse through the gateway revokes the family', async (t) => {

@@ -109,6 +109,11 @@ export async function benchGateway(options: { durationSeconds: number }): Promis
     const hits = await load(`${cached.base}/songs/1`, authorization)
     const constant = await load(`${streams.base}/songs/1`)
     const constantThrough = await load(`${overConstant.base}/songs/1`, authorization)
+    // One request at a time: what the gateway adds to a single call's latency, without queueing.
+    const single = (url: string, headers: Record<string, string> = {}) =>
+      runLoad({ url, durationSeconds: options.durationSeconds, headers, connections: 1 })
+    const constantSingle = await single(`${streams.base}/songs/1`)
+    const constantThroughSingle = await single(`${overConstant.base}/songs/1`, authorization)
 
     const row = (target: string, result: LoadResult, baseline = direct) => [
       target,
@@ -129,6 +134,19 @@ export async function benchGateway(options: { durationSeconds: number }): Promis
         row('gateway -> constant upstream, uncached', constantThrough, constant),
       ],
     )
+    // autocannon's percentiles are whole milliseconds, too coarse for one call: at one connection the mean is 1000 / req/s.
+    const meanMs = (result: LoadResult) => 1000 / result.requestsPerSecond
+    const oneAtATime = table(
+      ['GET /songs/{id}, 1 connection', 'req/s', 'mean ms', 'errors', 'ratio vs direct (req/s)', 'added mean ms'],
+      [constantSingle, constantThroughSingle].map((result, index) => [
+        index === 0 ? 'constant upstream direct' : 'gateway -> constant upstream, uncached',
+        fixed(result.requestsPerSecond, 0),
+        fixed(meanMs(result), 3),
+        result.errors + result.non2xx,
+        fixed(result.requestsPerSecond / constantSingle.requestsPerSecond, 2),
+        fixed(meanMs(result) - meanMs(constantSingle), 3),
+      ]),
+    )
 
     const pid = passthrough.child.process.pid ?? 0
     const idle = await rssOf(pid)
@@ -141,7 +159,7 @@ export async function benchGateway(options: { durationSeconds: number }): Promis
         ['download (GET /resources/{id})', '100 MiB', fixed(down.seconds, 2), fixed(100 / down.seconds, 0), mib(idle), mib(down.peak)],
       ],
     )
-    return `${latency}\n\n${memory}`
+    return `${latency}\n\n${oneAtATime}\n\n${memory}`
   } finally {
     for (const child of children.reverse()) await child.stop()
   }

@@ -1,4 +1,21 @@
-import { httpErrors } from '@soundline/platform'
+import { DomainError } from '@soundline/platform'
+
+/** Both services of a catalog entry are down: nothing to show. */
+export class CatalogUnavailable extends DomainError {
+  constructor(
+    readonly id: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`catalog entry ${id}: song and resource services are down`)
+  }
+}
+
+/** Neither service knows the id. */
+export class CatalogEntryNotFound extends DomainError {
+  constructor(readonly id: number) {
+    super(`catalog entry ${id} not found`)
+  }
+}
 
 /** One upstream's contribution to an aggregated answer. */
 export type Part<T> = { kind: 'found'; value: T; stale?: boolean } | { kind: 'absent' } | { kind: 'unavailable'; retryAfterSeconds: number }
@@ -28,12 +45,9 @@ export interface CatalogEntry<S, R> {
 export async function catalogEntry<S, R>(id: number, sources: CatalogSources<S, R>): Promise<CatalogEntry<S, R>> {
   const [song, resource] = await Promise.all([sources.song(id), sources.resource(id)])
   if (song.kind === 'unavailable' && resource.kind === 'unavailable') {
-    throw httpErrors.serviceUnavailable(
-      `Catalog entry for ID=${id} is unavailable: song and resource services are down`,
-      Math.min(song.retryAfterSeconds, resource.retryAfterSeconds),
-    )
+    throw new CatalogUnavailable(id, Math.min(song.retryAfterSeconds, resource.retryAfterSeconds))
   }
-  if (song.kind === 'absent' && resource.kind === 'absent') throw httpErrors.notFound(`Catalog entry for ID=${id} not found`)
+  if (song.kind === 'absent' && resource.kind === 'absent') throw new CatalogEntryNotFound(id)
   const degraded: CatalogEntry<S, R>['degraded'] = []
   const stale: CatalogEntry<S, R>['stale'] = []
   if (song.kind === 'unavailable') degraded.push('song')

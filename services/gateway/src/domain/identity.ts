@@ -1,8 +1,29 @@
-import { forbidden, unauthorized, type HttpError } from '@soundline/platform'
+import { DomainError } from '@soundline/platform'
 import { errors, jwtVerify } from 'jose'
 import { LRUCache } from 'lru-cache'
 import { JwksUnavailableError, type JwksCache } from './jwks-cache.js'
 import type { Access, Role } from './routing.js'
+
+/** The token is not one the gateway accepts: expired, or anything else wrong with it. */
+export class TokenRefused extends DomainError {
+  constructor(readonly reason: 'expired' | 'invalid') {
+    super(`token refused: ${reason}`)
+  }
+}
+
+/** No signing keys could ever be loaded: tokens cannot be checked (not the token's fault). */
+export class TokensUnverifiable extends DomainError {
+  constructor() {
+    super('cannot verify tokens: the Auth Service is unavailable')
+  }
+}
+
+/** The caller lacks the role the route needs. */
+export class RoleRequired extends DomainError {
+  constructor(readonly role: Role) {
+    super(`the ${role} role is required`)
+  }
+}
 
 /** The verified caller, passed on to services as X-User-Id / X-User-Name / X-User-Roles. */
 export interface Identity {
@@ -31,7 +52,6 @@ export class TokenVerifier {
   constructor(
     private readonly keys: JwksCache,
     private readonly rules: TokenRules,
-    private readonly unavailable: (message: string) => HttpError,
   ) {}
 
   async verify(token: string): Promise<Identity> {
@@ -50,15 +70,14 @@ export class TokenVerifier {
       if (ttl > 0) this.verified.set(token, identity, { ttl })
       return identity
     } catch (error) {
-      if (error instanceof JwksUnavailableError) throw this.unavailable('Cannot verify tokens: the Auth Service is unavailable')
-      if (error instanceof errors.JWTExpired) throw unauthorized('Token expired')
-      throw unauthorized('Invalid token')
+      if (error instanceof JwksUnavailableError) throw new TokensUnverifiable()
+      throw new TokenRefused(error instanceof errors.JWTExpired ? 'expired' : 'invalid')
     }
   }
 }
 
-/** 403 unless the identity holds what the route needs. */
+/** RoleRequired unless the identity holds what the route needs. */
 export function authorize(identity: Identity, access: Access): void {
   if (access === 'public' || identity.roles.includes(access)) return
-  throw forbidden(access === 'admin' ? 'Forbidden: the admin role is required' : 'Forbidden: the user role is required')
+  throw new RoleRequired(access)
 }

@@ -1,12 +1,5 @@
-import {
-  bearerToken,
-  httpErrors,
-  MemoryRateLimiter,
-  tooManyRequests,
-  TrustedProxies,
-  unauthorized,
-  type RateLimiter,
-} from '@soundline/platform'
+import rateLimit from '@fastify/rate-limit'
+import { bearerToken, tooManyRequests, TrustedProxies, unauthorized } from '@soundline/platform'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { JSONWebKeySet } from 'jose'
@@ -15,7 +8,6 @@ import type { GatewayConfig } from '../../config.js'
 import { authorize, TokenVerifier, type Identity } from '../../domain/identity.js'
 import { JwksCache } from '../../domain/jwks-cache.js'
 import { requiredAccess, type Access, type UpstreamName } from '../../domain/routing.js'
-import { RedisRateLimiter } from './redis-rate-limiter.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -55,9 +47,7 @@ export default fp<{ config: GatewayConfig }>(
       refreshMs: config.JWKS_REFRESH_SECONDS * 1000,
       cooldownMs: config.JWKS_COOLDOWN_SECONDS * 1000,
     })
-    const verifier = new TokenVerifier(jwks, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }, (message) =>
-      httpErrors.serviceUnavailable(message, 5),
-    )
+    const verifier = new TokenVerifier(jwks, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })
     if (config.AUTH_ENABLED) {
       await jwks.start()
       app.addHook('onClose', async () => jwks.stop())
@@ -73,30 +63,15 @@ export default fp<{ config: GatewayConfig }>(
       app.log.warn('AUTH_ENABLED=false: every route is open, no token is checked')
     }
 
-    const settings = { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000 }
-    const limiter: RateLimiter = app.gatewayRedis ? new RedisRateLimiter(app.gatewayRedis, settings) : new MemoryRateLimiter(settings)
     const proxies = new TrustedProxies(config.TRUSTED_PROXIES)
     app.decorate('gatewayTrustedProxies', proxies)
 
-    async function rateLimit(request: FastifyRequest): Promise<void> {
-      const key = request.gatewayIdentity
-        ? `user:${request.gatewayIdentity.id}`
-        : `addr:${proxies.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'])}`
-      let decision
-      try {
-        decision = await limiter.hit(key)
-      } catch (error) {
-        // A shared counter that cannot be reached does not block traffic.
-        request.log.warn({ err: error }, 'rate limiter unavailable')
-        return
-      }
-      if (!decision.allowed)
-        throw tooManyRequests(`Too many requests: try again in ${decision.retryAfterSeconds} seconds`, decision.retryAfterSeconds)
-    }
-
-    app.addHook('onRequest', async (request) => {
+    const accessOf = (request: FastifyRequest): Access | undefined => {
       const routeConfig = request.routeOptions.config
-      const access = routeConfig.gatewayUpstream ? requiredAccess(routeConfig.gatewayUpstream, request.method) : routeConfig.gatewayAccess
+      return routeConfig.gatewayUpstream ? requiredAccess(routeConfig.gatewayUpstream, request.method) : routeConfig.gatewayAccess
+    }
+    app.addHook('onRequest', async (request) => {
+      const access = accessOf(request)
       if (access === undefined) return
       // Public routes (the Auth Service's) check their own tokens: an expired one must not block /auth/refresh.
       if (config.AUTH_ENABLED && access !== 'public') {
@@ -105,7 +80,28 @@ export default fp<{ config: GatewayConfig }>(
         request.gatewayIdentity = await verifier.verify(token)
         authorize(request.gatewayIdentity, access)
       }
-      await rateLimit(request)
+    })
+
+    // Fixed windows per user (per address without a token), counted in Redis when REDIS_URL is set so that
+    // replicas count together, else in this process. Registered after the hook above: its per-route onRequest
+    // hook runs after the token check, so the key is the verified user. A store that cannot be reached
+    // does not block traffic (skipOnError). Only the Retry-After header, as before: docs/contract.md.
+    await app.register(rateLimit, {
+      max: config.RATE_LIMIT_MAX,
+      timeWindow: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      ...(app.gatewayRedis ? { redis: app.gatewayRedis, nameSpace: 'soundline:gateway:rate:' } : { cache: 100_000 }),
+      skipOnError: true,
+      allowList: (request) => accessOf(request) === undefined,
+      keyGenerator: (request) =>
+        request.gatewayIdentity
+          ? `user:${request.gatewayIdentity.id}`
+          : `addr:${proxies.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'])}`,
+      addHeaders: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false, 'retry-after': false },
+      addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+      errorResponseBuilder: (_request, { ttl }) => {
+        const seconds = Math.max(1, Math.ceil(ttl / 1000))
+        return tooManyRequests(`Too many requests: try again in ${seconds} seconds`, seconds)
+      },
     })
   },
   { name: 'access', dependencies: ['redis'] },

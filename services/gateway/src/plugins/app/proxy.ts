@@ -1,3 +1,19 @@
+/*
+ * Kept hand-written rather than @fastify/reply-from (or @fastify/http-proxy,
+ * built on it), whose 12.x lacks what this file needs:
+ * - the breaker wraps each upstream call as one promise (Upstream.call) and
+ *   counts a 5xx as a failure; reply-from has no such seam, only callbacks
+ *   after it has acted;
+ * - reply-from copies the upstream's status and headers onto the reply before
+ *   its onResponse runs, so a 5xx or refused call could not be answered from
+ *   the stale cache entry instead (docs/architecture.md, the response cache);
+ * - the catalog's parts call upstreams outside any reply, so an undici client
+ *   per upstream exists anyway: reply-from would be a second path and pool;
+ * - its default retries repeat a GET up to 10 times on a 503, against a
+ *   breaker that must see the upstream as down.
+ * What it would bring (streaming both ways, hop-by-hop rules) is the little
+ * code in forwarding.ts.
+ */
 import { HttpError, type App, type TrustedProxies } from '@soundline/platform'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
