@@ -6,7 +6,14 @@ export { serviceConfig, databaseConfig, serviceUrlConfig, s3Config, kafkaConfig,
 // The registry's accessors, so that a service depends on the platform alone.
 export { service, serviceUrl, serviceUrlVariable, devDatabaseUrl, type ServiceDefinition } from '@soundline/registry'
 export { createLogger, loggerOptions, REDACTED_PATHS, type Logger } from './logging/logger.js'
-export { HttpError, ValidationError, httpErrors, type SimpleErrorBody, type ValidationErrorBodyShape } from './http/errors.js'
+export {
+  HttpError,
+  ValidationError,
+  httpErrors,
+  tooManyRequests,
+  type SimpleErrorBody,
+  type ValidationErrorBodyShape,
+} from './http/errors.js'
 export { parsePathId, parseIdCsv, isValidId, MAX_ID, MAX_CSV_LENGTH } from './http/ids.js'
 export { INVALID, REQUIRED } from './http/validation.js'
 export { sendError, type DomainErrorMapper } from './http/error-handler.js'
@@ -45,16 +52,6 @@ export {
   type ServiceResponse,
 } from './clients/service-client.js'
 export { uploadStream, MIN_PART_BYTES, DEFAULT_PART_BYTES, type UploadStreamOptions } from './s3/upload-stream.js'
-export {
-  MemoryBackoffLimiter,
-  MemoryRateLimiter,
-  tooManyRequests,
-  type BackoffLimiter,
-  type BackoffSettings,
-  type RateLimiter,
-  type RateLimitDecision,
-  type RateLimitSettings,
-} from './http/rate-limit.js'
 export { bearerToken, unauthorized, forbidden } from './http/bearer.js'
 export { TrustedProxies, type TrustedProxiesOptions } from './http/client-address.js'
 export { parseTraceparent, nextTraceparent, type TraceParent } from './http/trace-context.js'

@@ -49,3 +49,8 @@ export const httpErrors = {
   serviceUnavailable: (message: string, retryAfterSeconds: number) =>
     new HttpError(503, message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
 }
+
+/** 429 in the contract's form, with Retry-After. */
+export function tooManyRequests(message: string, retryAfterSeconds: number): HttpError {
+  return new HttpError(429, message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) })
+}

@@ -1,4 +1,4 @@
-import type { BackoffLimiter, RateLimiter } from '@soundline/platform'
+import type { BackoffLimiter, RateLimiter } from './login-limits.js'
 import { InvalidCredentials, TooManyLoginAttempts, UsernameTaken } from './errors.js'
 import type { PasswordHasher } from './passwords.js'
 import type { Identity, Role } from './tokens.js'

@@ -1,4 +1,5 @@
-import { MemoryBackoffLimiter, MemoryRateLimiter, TrustedProxies } from '@soundline/platform'
+import { TrustedProxies } from '@soundline/platform'
+import { MemoryBackoffLimiter, MemoryRateLimiter } from '../../domain/login-limits.js'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AuthServiceConfig } from '../../config.js'

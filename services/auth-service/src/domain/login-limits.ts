@@ -1,9 +1,8 @@
-import { HttpError } from './errors.js'
-
 /**
- * Counting requests per key (a user, an address) in fixed windows. The
- * in-memory limiter is per process; a shared one (Redis) implements the same
- * interface so that replicas count together.
+ * Login throttles: requests per address in fixed windows, and a backoff per
+ * user and address that grows with each failed password. In memory, per process:
+ * a replica counts its own share, which still bounds guessing (docs/security.md).
+ * (The gateway's request limit is @fastify/rate-limit, shared through Redis.)
  */
 
 export interface RateLimitDecision {
@@ -153,9 +152,4 @@ export class MemoryBackoffLimiter implements BackoffLimiter {
       this.entries.delete(key)
     }
   }
-}
-
-/** 429 in the contract's form, with Retry-After. */
-export function tooManyRequests(message: string, retryAfterSeconds: number): HttpError {
-  return new HttpError(429, message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) })
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { MemoryBackoffLimiter, MemoryRateLimiter } from '../src/http/rate-limit.js'
+import { MemoryBackoffLimiter, MemoryRateLimiter } from '../src/domain/login-limits.js'
 
 // Counting with an injected clock: no socket is involved (the login throttle
 // over HTTP: services/auth-service/test/attacks.test.ts).
