@@ -1,4 +1,5 @@
-import { TOPICS, newEvent, startEventConsumer, topicNames, type EventPublisher, type ResourceProcessed } from '@soundline/platform'
+import { TOPICS, newEvent, parseEvent, topicNames, type ResourceProcessed } from '@soundline/contracts'
+import { startEventConsumer, type EventPublisher } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import { Counter, Histogram } from 'prom-client'
 import type { ResourceProcessorConfig } from '../../config.js'
@@ -49,6 +50,7 @@ export default fp<{ config: ResourceProcessorConfig }>(
       kafka: app.kafka,
       groupId: config.KAFKA_GROUP_ID,
       topics: [topics.resourceUploaded, topics.resourceDeleted],
+      parse: parseEvent,
       deadLetters: app.eventPublisher,
       logger: app.log.child({ component: 'consumer' }),
       // A neighbour that fails (the Song Service down, its breaker open) parks the event on

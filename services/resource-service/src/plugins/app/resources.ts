@@ -1,10 +1,10 @@
+import { topicNames } from '@soundline/contracts'
 import {
   breakerSettingsFromEnv,
   createBreaker,
   GuardedServiceClient,
   registerBreakers,
   ServiceClient,
-  topicNames,
   type Logger,
 } from '@soundline/platform'
 import fp from 'fastify-plugin'

@@ -1,0 +1,2 @@
+export * from './events.js'
+export { topicNames, type TopicNames } from './topic-names.js'
