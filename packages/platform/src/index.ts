@@ -81,7 +81,14 @@ export { BreakerMetrics, type FallbackSource } from './resilience/metrics.js'
 export { registerBreakers, circuitsComponent } from './resilience/fastify.js'
 export { CountWindow, TimeWindow, type OutcomeWindow } from './resilience/outcome-window.js'
 export { retryWithBackoff, exponentialDelay, fullJitterDelay, type RetryPolicy, type RetryOptions } from './resilience/retry.js'
-export { GuardedServiceClient, type ServiceCaller } from './clients/guarded-client.js'
+export {
+  GuardedServiceClient,
+  createGuardedClient,
+  NO_RETRY,
+  type ServiceCaller,
+  type CallRetry,
+  type GuardedClientOptions,
+} from './clients/guarded-client.js'
 export { RETRY_HEADERS, DLQ_HEADERS, type RetrySettings } from './kafka/redelivery.js'
 export { replayDeadLetters, type ReplayOptions, type ReplayResult } from './kafka/dlq-replay.js'
 export { databasePlugin, type DatabasePluginConfig } from './db/database-plugin.js'

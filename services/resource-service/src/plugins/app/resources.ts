@@ -41,7 +41,13 @@ export default fp<{ config: ResourceServiceConfig }>(
       logger,
       registry: app.metrics,
     })
-    const songBreaker = createBreaker({ name: 'song-service', logger, registry: app.metrics })
+    const songBreaker = createBreaker({
+      name: 'song-service',
+      // No second clock: SONG_SERVICE_TIMEOUT_MS bounds the call (docs/resilience.md "One deadline per call").
+      settings: breakerSettingsFromEnv('song-service', { defaults: { timeoutMs: 0 } }),
+      logger,
+      registry: app.metrics,
+    })
     registerBreakers(app, [storageBreaker, songBreaker])
     const storages = new StorageServiceCatalog({
       client: new ServiceClient({
@@ -58,8 +64,8 @@ export default fp<{ config: ResourceServiceConfig }>(
       new GuardedServiceClient(
         new ServiceClient({ name: 'song-service', baseUrl: config.SONG_SERVICE_URL, timeoutMs: config.SONG_SERVICE_TIMEOUT_MS }),
         songBreaker,
-        // The user's DELETE waits for these: two quick tries, then the resource.deleted events take over.
-        { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 200, maxTotalMs: 500 },
+        // The user's DELETE waits for these: two quick tries within SONG_SERVICE_TIMEOUT_MS, then the resource.deleted events take over.
+        { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 200 },
       ),
     )
     app.decorate('resourceUploads', new ResourceUploads(repository, storages, objects, config.MAX_UPLOAD_BYTES, logger))
