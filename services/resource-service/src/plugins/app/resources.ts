@@ -2,7 +2,9 @@ import { topicNames } from '@soundline/contracts'
 import {
   breakerSettingsFromEnv,
   createBreaker,
+  createGuardedClient,
   GuardedServiceClient,
+  NO_RETRY,
   registerBreakers,
   ServiceClient,
   type Logger,
@@ -32,14 +34,16 @@ export default fp<{ config: ResourceServiceConfig }>(
     const logger = app.log as unknown as Logger
     const repository = prismaResourceRepository(app.prisma, topicNames(config.KAFKA_TOPIC_PREFIX), () => app.outboxRelay.wake())
     const objects = s3ObjectStore(app.s3, { logger: logger.child({ component: 'object-store' }), registry: app.metrics })
-    const storageBreaker = createBreaker({
+    const storageClient = createGuardedClient({
       name: 'storage-service',
-      // Calls are few (the answer is cached), so judge on fewer of them; slow = half the call's timeout.
-      settings: breakerSettingsFromEnv('storage-service', {
-        defaults: { windowSize: 10, minimumCalls: 5, slowCallDurationMs: Math.max(1, Math.floor(config.STORAGE_SERVICE_TIMEOUT_MS / 2)) },
-      }),
+      baseUrl: config.STORAGE_SERVICE_URL,
+      deadlineMs: config.STORAGE_SERVICE_TIMEOUT_MS,
+      // Tried once: the cache or the stubs answer at once, which beats waiting for a second try.
+      retry: NO_RETRY,
       logger,
       registry: app.metrics,
+      // Calls are few (the answer is cached), so judge on fewer of them; slow = half the call's deadline.
+      breaker: { windowSize: 10, minimumCalls: 5, slowCallDurationMs: Math.max(1, Math.floor(config.STORAGE_SERVICE_TIMEOUT_MS / 2)) },
     })
     const songBreaker = createBreaker({
       name: 'song-service',
@@ -48,14 +52,9 @@ export default fp<{ config: ResourceServiceConfig }>(
       logger,
       registry: app.metrics,
     })
-    registerBreakers(app, [storageBreaker, songBreaker])
+    registerBreakers(app, [storageClient.breaker, songBreaker])
     const storages = new StorageServiceCatalog({
-      client: new ServiceClient({
-        name: 'storage-service',
-        baseUrl: config.STORAGE_SERVICE_URL,
-        timeoutMs: config.STORAGE_SERVICE_TIMEOUT_MS,
-      }),
-      breaker: storageBreaker,
+      client: storageClient,
       stubs: config.STORAGE_STUBS,
       cacheTtlMs: config.STORAGE_CACHE_TTL_MS,
       logger: logger.child({ component: 'storage-catalog' }),
