@@ -13,10 +13,10 @@
 #              while sources change)
 #   build      npm ci WITH dev dependencies (prisma CLI, typescript), prisma
 #              generate (the clients land in services/*/src/generated), tsc -b
-#   prod-deps  the production dependencies of ONE service, packages/platform and
+#   prod-deps  the production dependencies of ONE service, packages/platform, packages/contracts and
 #              packages/registry, nothing else (no prisma CLI, engines, PGlite, typescript, tap)
 #   runtime    (default) distroless Node 22: node and the libraries it links, no
-#              shell, no package manager; those node_modules, platform + registry
+#              shell, no package manager; those node_modules, platform + contracts + registry
 #              + the service's dist, prisma/*/migrations, uid 1000. The same image runs
 #              the migrations (the charts' init container: packages/platform/dist/cli/migrate.js)
 #
@@ -55,7 +55,7 @@ RUN node packages/local-stack/scripts/prisma-generate.mjs \
 # Production dependencies of one service. `npm ci --omit=dev` of the whole
 # monorepo would bring every workspace's dependencies, and the root devDependencies
 # that are optional peers of @prisma/client (prisma with its engines and Studio,
-# typescript). So: a package.json that lists only this service, packages/platform and
+# typescript). So: a package.json that lists only this service, packages/platform, packages/contracts and
 # the registry it reads as workspaces and no devDependencies, installed against the same lockfile (the
 # versions stay the locked ones; `npm ci` would refuse the edited package.json).
 # --omit=optional: the only optional production packages are other platforms'
@@ -71,7 +71,7 @@ RUN --mount=type=cache,target=/root/.npm node -e " \
       const fs = require('fs'); \
       const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')); \
       delete pkg.devDependencies; delete pkg.scripts; \
-      pkg.workspaces = ['packages/registry', 'packages/platform', 'services/' + process.env.SERVICE]; \
+      pkg.workspaces = ['packages/registry', 'packages/platform', 'packages/contracts', 'services/' + process.env.SERVICE]; \
       fs.writeFileSync('package.json', JSON.stringify(pkg, null, 2));" \
  && npm install --omit=dev --omit=optional --ignore-scripts \
  && for unwanted in prisma @prisma/engines typescript tap @electric-sql/pglite effect; do \
@@ -80,10 +80,11 @@ RUN --mount=type=cache,target=/root/.npm node -e " \
  && find node_modules/@prisma/client/runtime -name 'query_compiler_*' ! -name 'query_compiler_fast_bg.postgresql.*' -delete \
  && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete \
  && find node_modules -mindepth 1 -type d -empty -delete \
- && mkdir -p /out/packages/registry /out/packages/platform "/out/services/${SERVICE}" \
+ && mkdir -p /out/packages/registry /out/packages/platform /out/packages/contracts "/out/services/${SERVICE}" \
  && cp packages/registry/package.json /out/packages/registry/ \
  && cp -a node_modules package.json /out/ \
  && cp packages/platform/package.json /out/packages/platform/ \
+ && cp packages/contracts/package.json /out/packages/contracts/ \
  && cp "services/${SERVICE}/package.json" "/out/services/${SERVICE}/" \
  && if [ -d packages/platform/node_modules ]; then cp -a packages/platform/node_modules /out/packages/platform/; fi \
  && if [ -d "services/${SERVICE}/node_modules" ]; then cp -a "services/${SERVICE}/node_modules" "/out/services/${SERVICE}/"; fi \
@@ -98,6 +99,7 @@ COPY --from=prod-deps /out/ ./
 COPY --from=build /app/packages/registry/dist ./packages/registry/dist
 COPY --from=build /app/packages/registry/services.json ./packages/registry/
 COPY --from=build /app/packages/platform/dist ./packages/platform/dist
+COPY --from=build /app/packages/contracts/dist ./packages/contracts/dist
 COPY --from=build /app/services/${SERVICE}/dist ./services/${SERVICE}/dist
 # Migrations: the service applies them at start (MIGRATIONS_DIR defaults to
 # prisma/<db>/migrations), and so does the init container, with the same code.

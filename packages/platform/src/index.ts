@@ -35,7 +35,15 @@ export {
 } from './s3/client.js'
 export { connectS3, type S3Settings } from './s3/s3-component.js'
 export { createKafka, createProducer, ensureTopics, type KafkaClientConfig } from './kafka/client.js'
-export * from './events/events.js'
+export {
+  InvalidEventError,
+  retryTopic,
+  deadLetterTopic,
+  toKafkaRecord,
+  type EventEnvelope,
+  type EventParser,
+  type KafkaRecord,
+} from './kafka/event.js'
 export {
   startEventConsumer,
   type EventConsumerOptions,
@@ -70,9 +78,15 @@ export { BreakerMetrics, type FallbackSource } from './resilience/metrics.js'
 export { registerBreakers, circuitsComponent } from './resilience/fastify.js'
 export { CountWindow, TimeWindow, type OutcomeWindow } from './resilience/outcome-window.js'
 export { retryWithBackoff, exponentialDelay, fullJitterDelay, type RetryPolicy, type RetryOptions } from './resilience/retry.js'
-export { GuardedServiceClient, type ServiceCaller } from './clients/guarded-client.js'
+export {
+  GuardedServiceClient,
+  createGuardedClient,
+  NO_RETRY,
+  type ServiceCaller,
+  type CallRetry,
+  type GuardedClientOptions,
+} from './clients/guarded-client.js'
 export { RETRY_HEADERS, DLQ_HEADERS, type RetrySettings } from './kafka/redelivery.js'
 export { replayDeadLetters, type ReplayOptions, type ReplayResult } from './kafka/dlq-replay.js'
-export { topicNames, type TopicNames } from './events/topic-names.js'
 export { databasePlugin, type DatabasePluginConfig } from './db/database-plugin.js'
 export { kafkaPlugin, type KafkaPluginOptions } from './kafka/plugin.js'

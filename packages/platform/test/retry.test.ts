@@ -1,16 +1,37 @@
 // Backoff with full jitter, and the guarded client (breaker + retries) against
 // a real HTTP server on an ephemeral port that fails on demand.
-import { createServer } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { GuardedServiceClient } from '../src/clients/guarded-client.js'
 import { ServiceClient, UnavailableError } from '../src/clients/service-client.js'
 import { createBreaker } from '../src/resilience/breaker.js'
 import { CircuitOpenError } from '../src/resilience/errors.js'
 import { exponentialDelay, fullJitterDelay, retryWithBackoff } from '../src/resilience/retry.js'
-import { DEFAULT_BREAKER_SETTINGS } from '../src/resilience/settings.js'
+import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from '../src/resilience/settings.js'
+
+/** Listens on an ephemeral port until the test ends; the server's base URL. */
+async function serve(t: Test, server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+function breakerFor(t: Test, name: string, settings: Partial<BreakerSettings>) {
+  const breaker = createBreaker({
+    name,
+    logger: pino({ level: 'silent' }),
+    registry: new Registry(),
+    settings: { ...DEFAULT_BREAKER_SETTINGS, ...settings },
+  })
+  t.teardown(() => breaker.dispose())
+  return breaker
+}
 
 t.test('delays: doubling and capped; full jitter stays within 0..cap', async (t) => {
   t.strictSame(
@@ -96,24 +117,12 @@ t.test('guarded client: 5xx retried when idempotent, once otherwise; 4xx is an a
     }
     response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const breaker = createBreaker({
-    name: 'upstream',
-    logger: pino({ level: 'silent' }),
-    registry: new Registry(),
-    settings: { ...DEFAULT_BREAKER_SETTINGS, windowSize: 10, minimumCalls: 8, openDurationMs: 60_000 },
-  })
-  t.teardown(() => breaker.dispose())
+  const url = await serve(t, server)
+  const breaker = breakerFor(t, 'upstream', { windowSize: 10, minimumCalls: 8, openDurationMs: 60_000 })
   const client = new GuardedServiceClient(new ServiceClient({ name: 'upstream', baseUrl: url, timeoutMs: 1_000 }), breaker, {
     maxAttempts: 3,
     baseDelayMs: 1,
     maxDelayMs: 5,
-    maxTotalMs: 5_000,
   })
 
   failures = 2
@@ -151,9 +160,37 @@ t.test('guarded client: 5xx retried when idempotent, once otherwise; 4xx is an a
       registry: new Registry(),
       settings: DEFAULT_BREAKER_SETTINGS,
     }),
-    { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 1_000 },
+    { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
   )
   t.teardown(() => down.breaker.dispose())
   await t.rejects(down.request('GET', '/', {}, { idempotent: true }), UnavailableError)
   t.equal(down.breaker.snapshot().failedCalls, 2, 'connection refused twice: two failures')
+})
+
+t.test('one deadline: the client timeout bounds the whole call, retries included', async (t) => {
+  let hits = 0
+  // Answers 503 after 150 ms: each attempt is slow, and worth a retry.
+  const server = createServer((_request, response) => {
+    hits++
+    setTimeout(() => response.writeHead(503).end(), 150)
+  })
+  const url = await serve(t, server)
+  const breaker = breakerFor(t, 'slow', { timeoutMs: 0 })
+  const client = new GuardedServiceClient(new ServiceClient({ name: 'slow', baseUrl: url, timeoutMs: 400 }), breaker, {
+    maxAttempts: 10,
+    baseDelayMs: 1,
+    maxDelayMs: 1,
+  })
+  const started = Date.now()
+  const outcome = await client.request('GET', '/', {}, { idempotent: true }).then(
+    async (response) => {
+      await response.discard()
+      return response.status
+    },
+    (error: unknown) => error,
+  )
+  const took = Date.now() - started
+  t.ok(outcome === 503 || outcome instanceof UnavailableError, 'the last 503, or the last attempt cut short by the deadline')
+  t.ok(took < 1_000, `ended at the deadline (with slack for a busy machine), not after 10 x 150 ms: ${took} ms`)
+  t.ok(hits >= 2 && hits <= 3, `retried while time was left: ${hits} attempts`)
 })

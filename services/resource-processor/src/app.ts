@@ -1,4 +1,5 @@
-import { createApp, kafkaPlugin, topicNames, type App, type Logger } from '@soundline/platform'
+import { topicNames } from '@soundline/contracts'
+import { createApp, kafkaPlugin, type App, type Logger } from '@soundline/platform'
 import type { ResourceProcessorConfig } from './config.js'
 import resourceClient from './plugins/app/resource-client.js'
 import songClient from './plugins/app/song-client.js'

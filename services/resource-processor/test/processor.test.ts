@@ -3,7 +3,8 @@
 // Resource Service is a tiny node:http server answering GET /resources/{id}
 // with fixture bytes: that is all the processor asks of it, the Resource
 // Service is tested on its own, and the end-to-end test runs the real one.
-import { TOPICS, createLogger, newEvent, type ResourceUploaded } from '@soundline/platform'
+import { TOPICS, newEvent, type ResourceUploaded } from '@soundline/contracts'
+import { createLogger } from '@soundline/platform'
 import {
   QUEEN_TAGS,
   collectEvents,

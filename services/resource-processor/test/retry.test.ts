@@ -3,7 +3,8 @@
 // every song arrives; when attempts run out, the dead-letter topic, and the
 // replay CLI brings them back. Real Kafka, the real Song Service (stopped and
 // restarted on the same port and database), real HTTP; small delays via env.
-import { TOPICS, createLogger, newEvent, type ResourceUploaded } from '@soundline/platform'
+import { TOPICS, newEvent, type ResourceUploaded } from '@soundline/contracts'
+import { createLogger } from '@soundline/platform'
 import {
   QUEEN_TAGS,
   collectEvents,

@@ -1,5 +1,5 @@
 import { CopyObjectCommand } from '@aws-sdk/client-s3'
-import { newEvent, TOPICS, type ResourceProcessed } from '@soundline/platform'
+import { newEvent, TOPICS, type ResourceProcessed } from '@soundline/contracts'
 import { collectEvents, eventually, http, kafkaBrokers, makeMp3, publisherFor, waitUntilReady } from '@soundline/platform/testing'
 import { createHash } from 'node:crypto'
 import pg from 'pg'

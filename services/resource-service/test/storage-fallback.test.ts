@@ -4,7 +4,7 @@
 // stopped for "down"; "hanging" is a real TCP server that accepts and never
 // answers (what a SIGSTOPped process does).
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
-import { TOPICS, newEvent, type ResourceProcessed } from '@soundline/platform'
+import { TOPICS, newEvent, type ResourceProcessed } from '@soundline/contracts'
 import { deadAddress, eventually, http, makeMp3, publisherFor, waitUntilReady } from '@soundline/platform/testing'
 import { randomBytes } from 'node:crypto'
 import { createServer, type Socket } from 'node:net'

@@ -1,7 +1,7 @@
 import type { EachMessagePayload, Kafka, KafkaMessage } from 'kafkajs'
 import type { Logger } from '../logging/logger.js'
 import type { HealthComponent } from '../health/readiness.js'
-import { InvalidEventError, deadLetterTopic, parseEvent, retryTopic, type PipelineEvent } from '../events/events.js'
+import { InvalidEventError, deadLetterTopic, retryTopic, type EventEnvelope, type EventParser } from './event.js'
 import { exponentialDelay } from '../resilience/retry.js'
 import type { EventPublisher } from './publisher.js'
 import { startGroupConsumer, type GroupConsumer } from './group-consumer.js'
@@ -28,14 +28,16 @@ export interface MessageContext {
   attempt: number
 }
 
-export type EventHandler = (event: PipelineEvent, context: MessageContext) => Promise<void>
+export type EventHandler<E extends EventEnvelope> = (event: E, context: MessageContext) => Promise<void>
 
-export interface EventConsumerOptions {
+export interface EventConsumerOptions<E extends EventEnvelope> {
   kafka: Kafka
   groupId: string
   /** Topic names, possibly prefixed (KAFKA_TOPIC_PREFIX). */
   topics: string[]
-  handle: EventHandler
+  /** The events' own check (e.g. @soundline/contracts' parseEvent): what it rejects goes to the dead-letter topic. */
+  parse: EventParser<E>
+  handle: EventHandler<E>
   /** Publishes to the retry and dead-letter topics (poison messages, which are not valid events, go straight to the latter). */
   deadLetters: EventPublisher
   logger: Logger
@@ -81,7 +83,7 @@ function sourceOf(message: KafkaMessage): SourceMessage {
  * a service serves what does not need Kafka (and reports `kafka` DOWN) rather
  * than failing to start.
  */
-export function startEventConsumer(options: EventConsumerOptions): RunningConsumer {
+export function startEventConsumer<E extends EventEnvelope>(options: EventConsumerOptions<E>): RunningConsumer {
   const { groupId, logger, retry, deadLetters: publisher } = options
   const isRetryable = retry?.isRetryable ?? (() => true)
   const stopping = new AbortController()
@@ -111,9 +113,9 @@ export function startEventConsumer(options: EventConsumerOptions): RunningConsum
   }
 
   const work = async (raw: Buffer | null, message: SourceMessage, context: MessageContext) => {
-    let event: PipelineEvent
+    let event: E
     try {
-      event = parseEvent(raw)
+      event = options.parse(raw)
     } catch (error) {
       if (!(error instanceof InvalidEventError)) throw error
       logger.error({ topic: context.topic, partition: context.partition, offset: context.offset, reason: error.message }, 'poison message')

@@ -1,5 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs'
-import { toKafkaRecord, type PipelineEvent } from '../events/events.js'
+import { toKafkaRecord, type EventEnvelope } from './event.js'
 import { createProducer } from './client.js'
 
 export interface RawRecord {
@@ -8,7 +8,7 @@ export interface RawRecord {
   headers: Record<string, string>
 }
 
-/** Publishes pipeline events as CloudEvents, acknowledged by all in-sync replicas. */
+/** Publishes events as CloudEvents, acknowledged by all in-sync replicas. */
 export class EventPublisher {
   private readonly producer: Producer
   private connected: Promise<void> | undefined
@@ -31,7 +31,7 @@ export class EventPublisher {
     await this.connected
   }
 
-  async publish(topic: string, events: PipelineEvent[], traceparent?: string): Promise<void> {
+  async publish(topic: string, events: EventEnvelope[], traceparent?: string): Promise<void> {
     if (events.length === 0) return
     await this.connect()
     await this.producer.send({ topic, acks: -1, messages: events.map((event) => toKafkaRecord(event, this.source, traceparent)) })

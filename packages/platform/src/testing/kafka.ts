@@ -6,7 +6,7 @@ import type { Consumer, IHeaders } from 'kafkajs'
 import { createKafka, ensureTopics } from '../kafka/client.js'
 import { EventPublisher } from '../kafka/publisher.js'
 import { createLogger } from '../logging/logger.js'
-import type { PipelineEvent } from '../events/events.js'
+import type { EventEnvelope } from '../kafka/event.js'
 import { http } from './http.js'
 
 const silent = createLogger({ service: 'test', level: 'silent' })
@@ -45,7 +45,8 @@ export interface ReceivedMessage {
   topic: string
   key: string | null
   headers: Record<string, string>
-  event: PipelineEvent
+  /** The envelope and whatever fields the event carries (@soundline/contracts names them). */
+  event: EventEnvelope & Record<string, unknown>
 }
 
 function headerStrings(headers: IHeaders | undefined): Record<string, string> {
@@ -68,7 +69,7 @@ export async function collectEvents(topics: string[], teardown: Teardown): Promi
   await consumer.subscribe({ topics, fromBeginning: true })
   await consumer.run({
     eachMessage: async ({ topic, message }) => {
-      const event = JSON.parse(message.value?.toString() ?? 'null') as PipelineEvent
+      const event = JSON.parse(message.value?.toString() ?? 'null') as ReceivedMessage['event']
       received.push({ topic, key: message.key?.toString() ?? null, headers: headerStrings(message.headers), event })
     },
   })

@@ -1,4 +1,5 @@
-import type { Logger, PipelineEvent } from '@soundline/platform'
+import type { PipelineEvent } from '@soundline/contracts'
+import type { Logger } from '@soundline/platform'
 
 export interface OutboxEntry {
   id: bigint

@@ -1,4 +1,5 @@
-import type { Logger, ResourceProcessed } from '@soundline/platform'
+import type { ResourceProcessed } from '@soundline/contracts'
+import type { Logger } from '@soundline/platform'
 import type { ResourceRepository } from './resource-repository.js'
 import {
   fileNameOf,

@@ -1,4 +1,5 @@
-import { TOPICS, newEvent, startEventConsumer, topicNames, type EventPublisher, type ResourceProcessed } from '@soundline/platform'
+import { TOPICS, newEvent, parseEvent, topicNames, type ResourceProcessed } from '@soundline/contracts'
+import { startEventConsumer, type EventPublisher } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import { Counter, Histogram } from 'prom-client'
 import type { ResourceProcessorConfig } from '../../config.js'
@@ -51,6 +52,7 @@ export default fp<{ config: ResourceProcessorConfig }>(
       // Not resource.deleted: the Resource Service's deletion saga removes song metadata, the one
       // path for it (docs/consistency.md "The deletion saga").
       topics: [topics.resourceUploaded],
+      parse: parseEvent,
       deadLetters: app.eventPublisher,
       logger: app.log.child({ component: 'consumer' }),
       // A neighbour that fails (the Song Service down, its breaker open) parks the event on

@@ -1,4 +1,5 @@
-import { GuardedServiceClient, ServiceClient, createBreaker, registerBreakers, type ServiceCaller } from '@soundline/platform'
+import { ResourceServiceClient } from '@soundline/contracts'
+import { NO_RETRY, createGuardedClient, registerBreakers, type ServiceCaller } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import { Transform, pipeline, type Readable } from 'node:stream'
 import type { ResourceProcessorConfig } from '../../config.js'
@@ -26,20 +27,14 @@ function withIdleTimeout(body: Readable, idleMs: number): Readable {
   return guard
 }
 
-/** GET /resources/{id} of the Resource Service: 404 means deleted meanwhile. */
-export function httpResourceSource(client: ServiceCaller, idleTimeoutMs: number): ResourceSource {
+/** GET /resources/{id} of the Resource Service, through its contract client: null means deleted meanwhile. */
+export function httpResourceSource(caller: ServiceCaller, idleTimeoutMs: number): ResourceSource {
+  const resources = new ResourceServiceClient(caller)
   return {
     async download(resourceId) {
-      const response = await client.request('GET', `/resources/${resourceId}`)
-      if (response.status === 404) {
-        await response.discard()
-        return null
-      }
-      if (response.status !== 200) {
-        await response.discard()
-        // Anything else is the service's trouble, not the file's: retry later.
-        throw new Error(`resource-service answered HTTP ${response.status} for resource ${resourceId}`)
-      }
+      // Any answer but the file or a 404 is the service's trouble, not the file's: it throws, and the event is retried later.
+      const response = await resources.download(resourceId)
+      if (!response) return null
       const length = Number(response.headers.get('content-length'))
       const download: ResourceDownload = { body: withIdleTimeout(response.stream(), idleTimeoutMs) }
       if (Number.isInteger(length) && length > 0) download.size = length
@@ -48,23 +43,20 @@ export function httpResourceSource(client: ServiceCaller, idleTimeoutMs: number)
   }
 }
 
-const NO_RETRY = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxTotalMs: 0 }
-
 export default fp<{ config: ResourceProcessorConfig }>(
   async (app, { config }) => {
     // The breaker sees the request until the headers; a body that stalls fails the attempt, not the breaker.
-    const breaker = createBreaker({ name: 'resource-service', logger: app.log, registry: app.metrics })
-    registerBreakers(app, [breaker])
-    const client = new ServiceClient({
+    // No retry in place: a failed download is retried as a whole from the retry topic (the download is the event's first step).
+    const client = createGuardedClient({
       name: 'resource-service',
       baseUrl: config.RESOURCE_SERVICE_URL,
-      timeoutMs: config.RESOURCE_SERVICE_TIMEOUT_MS,
+      deadlineMs: config.RESOURCE_SERVICE_TIMEOUT_MS,
+      retry: NO_RETRY,
+      logger: app.log,
+      registry: app.metrics,
     })
-    // No retry in place: a failed download is retried as a whole from the retry topic (the download is the event's first step).
-    app.decorate(
-      'resourceSource',
-      httpResourceSource(new GuardedServiceClient(client, breaker, NO_RETRY), config.RESOURCE_SERVICE_TIMEOUT_MS),
-    )
+    registerBreakers(app, [client.breaker])
+    app.decorate('resourceSource', httpResourceSource(client, config.RESOURCE_SERVICE_TIMEOUT_MS))
   },
   { name: 'resource-client' },
 )

@@ -1,4 +1,5 @@
-import type { GuardedServiceClient, Logger, TopicNames } from '@soundline/platform'
+import type { Logger, ServiceCaller } from '@soundline/platform'
+import type { TopicNames } from '@soundline/contracts'
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { ResourceServiceConfig } from '../../config.js'
@@ -15,7 +16,7 @@ import {
 import type { ObjectLocation, ObjectStore } from '../../domain/resource.js'
 import type { DeletionSaga as SagaRow, PrismaClient } from '../../generated/prisma/client.js'
 import { announceDeletes, inTransaction, VISIBLE } from './resource-repository.js'
-import { SongServiceMetadata } from './song-client.js'
+import { songServiceMetadata } from './song-client.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -203,14 +204,14 @@ export interface DeletionSagaDeps {
   config: ResourceServiceConfig
   topics: TopicNames
   objects: ObjectStore
-  songClient: GuardedServiceClient
+  songClient: ServiceCaller
 }
 
 /** The coordinator, started with the service (it resumes what a crash left) and stopped before the database closes. */
 export function registerDeletionSagas(app: FastifyInstance, { config, topics, objects, songClient }: DeletionSagaDeps): void {
   const coordinator = new DeletionSagaCoordinator(
     prismaDeletionSagaStore(app.prisma, topics, () => app.outboxRelay.wake()),
-    new SongServiceMetadata(songClient),
+    songServiceMetadata(songClient),
     objects,
     (app.log as unknown as Logger).child({ component: 'deletion-saga' }),
     {

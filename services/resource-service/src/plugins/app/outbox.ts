@@ -1,4 +1,5 @@
-import type { Logger, PipelineEvent } from '@soundline/platform'
+import type { PipelineEvent } from '@soundline/contracts'
+import type { Logger } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import type { PrismaClient } from '../../generated/prisma/client.js'
 import { OutboxRelay, type Outbox, type OutboxEntry } from '../../domain/outbox-relay.js'

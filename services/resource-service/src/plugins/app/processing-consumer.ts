@@ -1,4 +1,5 @@
-import { startEventConsumer, TOPICS, topicNames, type RunningConsumer } from '@soundline/platform'
+import { parseEvent, TOPICS, topicNames } from '@soundline/contracts'
+import { startEventConsumer, type RunningConsumer } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import type { ResourceServiceConfig } from '../../config.js'
 
@@ -23,6 +24,7 @@ export default fp<{ config: ResourceServiceConfig }>(
         kafka: app.kafka,
         groupId: config.KAFKA_GROUP_ID,
         topics: [topics.resourceProcessed],
+        parse: parseEvent,
         deadLetters: app.eventPublisher,
         logger: app.log.child({ component: 'processing-consumer' }),
         // A failed move (S3 or the database away) waits on resource.processed.retry instead of blocking its partition.

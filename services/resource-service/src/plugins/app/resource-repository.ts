@@ -1,4 +1,4 @@
-import { newEvent, TOPICS, type ResourceDeleted, type ResourceUploaded, type TopicNames } from '@soundline/platform'
+import { newEvent, TOPICS, type ResourceDeleted, type ResourceUploaded, type TopicNames } from '@soundline/contracts'
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js'
 import type { Resource as ResourceRow } from '../../generated/prisma/client.js'
 import type { ResourceRepository } from '../../domain/resource-repository.js'

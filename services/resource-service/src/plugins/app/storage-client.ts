@@ -1,6 +1,6 @@
-import { httpErrors, type Breaker, type Logger, type ServiceClient } from '@soundline/platform'
+import { StorageServiceClient } from '@soundline/contracts'
+import { httpErrors, type GuardedServiceClient, type Logger } from '@soundline/platform'
 import type { Storage, StorageCatalog } from '../../domain/resource.js'
-import { parseStorageList } from '../../domain/storage-list.js'
 
 const RETRY_AFTER_SECONDS = 5
 
@@ -8,9 +8,8 @@ const RETRY_AFTER_SECONDS = 5
 export type StorageSource = 'live' | 'cache' | 'stub'
 
 export interface StorageCatalogOptions {
-  /** Its timeout bounds how long an upload waits for a hanging Storage Service. */
-  client: ServiceClient
-  breaker: Breaker
+  /** Its deadline bounds how long an upload waits for a hanging Storage Service; its breaker counts the fallbacks. */
+  client: GuardedServiceClient
   /** The answer when the Storage Service has never answered since start. */
   stubs: Storage[]
   /** A good answer younger than this is used without calling; 0 calls every time. */
@@ -20,19 +19,12 @@ export interface StorageCatalogOptions {
   clock?: () => number
 }
 
-/** A non-200 answer; its status lets the breaker ignore a 4xx (the classifier reads `status`). */
-class StorageAnswerError extends Error {
-  constructor(readonly status: number) {
-    super(`GET /storages answered ${status}`)
-  }
-}
-
 /**
  * The one way to the Storage Service: `GET /storages` (all types; for each
- * type the lowest id wins) through a breaker, cached for `cacheTtlMs`. When
+ * type the lowest id wins) through its contract client, cached for `cacheTtlMs`. When
  * the call fails or the breaker is open, the answer comes from the last good
  * one, else from the stubs: uploads and moves go on while the service is down
- * or hanging, waiting at most the client's timeout, and not at all once the
+ * or hanging, waiting at most the call's deadline, and not at all once the
  * breaker is open.
  */
 export class StorageServiceCatalog implements StorageCatalog {
@@ -42,8 +34,11 @@ export class StorageServiceCatalog implements StorageCatalog {
   private failure: string | undefined
   private readonly clock: () => number
 
+  private readonly client: StorageServiceClient
+
   constructor(private readonly options: StorageCatalogOptions) {
     this.clock = options.clock ?? Date.now
+    this.client = new StorageServiceClient(options.client)
   }
 
   stagingStorage(): Promise<Storage> {
@@ -76,15 +71,8 @@ export class StorageServiceCatalog implements StorageCatalog {
 
   private async lookUp(): Promise<Storage[]> {
     try {
-      // Parsed inside the breaker: a garbled answer is a failure too.
-      const storages = await this.options.breaker.execute(async () => {
-        const response = await this.options.client.request('GET', '/storages')
-        if (response.status !== 200) {
-          await response.discard()
-          throw new StorageAnswerError(response.status)
-        }
-        return parseStorageList(await response.json())
-      })
+      // A garbled answer (outside the contract's schema) throws too, and falls back like a failed call.
+      const storages = await this.client.list()
       this.cached = { storages, at: this.clock() }
       if (this.source && this.source !== 'live') this.options.logger.info('Storage Service answers again; fallback over')
       this.source = 'live'
@@ -98,7 +86,7 @@ export class StorageServiceCatalog implements StorageCatalog {
 
   private fallback(error: unknown): Storage[] {
     const source = this.cached ? 'cache' : 'stub'
-    this.options.breaker.recordFallback(source)
+    this.options.client.breaker.recordFallback(source)
     // One line per switch, not per upload.
     if (this.source !== source)
       this.options.logger.warn({ err: error, source }, `Storage Service unavailable: storages come from the ${source}`)

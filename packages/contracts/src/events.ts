@@ -1,8 +1,10 @@
+import { InvalidEventError } from '@soundline/platform'
 import { randomUUID } from 'node:crypto'
 
 /**
  * The pipeline's events (docs/architecture.md, "Events"): JSON values with a common
- * envelope, keyed by resource id so one resource's events stay ordered.
+ * envelope, keyed by resource id so one resource's events stay ordered. The
+ * Kafka machinery that carries them is the platform's (EventPublisher, startEventConsumer).
  */
 
 export const TOPICS = {
@@ -12,10 +14,6 @@ export const TOPICS = {
 } as const
 
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS]
-
-/** Per consumer group: where failed messages wait, and where they end when attempts run out. */
-export const retryTopic = (topic: string): string => `${topic}.retry`
-export const deadLetterTopic = (topic: string): string => `${topic}.dlq`
 
 interface Envelope<T extends Topic> {
   eventId: string
@@ -45,13 +43,9 @@ export function newEvent<E extends PipelineEvent>(type: E['type'], resourceId: n
   return { eventId: randomUUID(), type, resourceId, occurredAt: new Date().toISOString(), ...data } as E
 }
 
-export class InvalidEventError extends Error {
-  override name = 'InvalidEventError'
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-/** Parses and checks a message value; a message that fails is poison, not retryable. */
+/** Parses and checks a message value; a message that fails is poison (InvalidEventError), not retryable. */
 export function parseEvent(value: Buffer | string | null, expectedType?: Topic): PipelineEvent {
   if (value === null) throw new InvalidEventError('message has no value')
   let event: unknown
@@ -72,29 +66,4 @@ export function parseEvent(value: Buffer | string | null, expectedType?: Topic):
     if (processed.status !== 'OK' && processed.status !== 'FAILED') throw new InvalidEventError('status must be OK or FAILED')
   }
   return candidate as PipelineEvent
-}
-
-export interface KafkaRecord {
-  key: string
-  value: string
-  headers: Record<string, string>
-}
-
-/**
- * CloudEvents 1.0 in Kafka binary mode: the JSON value stays the envelope
- * (consumers that ignore headers still have everything), ce_* headers make it
- * a CloudEvent, traceparent carries the trace.
- */
-export function toKafkaRecord(event: PipelineEvent, source: string, traceparent?: string): KafkaRecord {
-  const headers: Record<string, string> = {
-    ce_specversion: '1.0',
-    ce_id: event.eventId,
-    ce_type: event.type,
-    ce_source: source,
-    ce_time: event.occurredAt,
-    ce_subject: String(event.resourceId),
-    'content-type': 'application/json',
-  }
-  if (traceparent) headers.traceparent = traceparent
-  return { key: String(event.resourceId), value: JSON.stringify(event), headers }
 }
