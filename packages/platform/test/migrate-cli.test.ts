@@ -9,7 +9,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import t, { type Test } from 'tap'
-import { startTestDatabase } from '../src/testing/database.js'
+import { startTestDatabase } from '@soundline/dev-stack/testing'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 const cli = path.join(root, 'packages/platform/dist/cli/migrate.js')

@@ -15,7 +15,7 @@ import { pino } from 'pino'
 import t, { type Test } from 'tap'
 import { applyMigrations, migrationChecksum, MigrationHistoryError } from '../src/db/migrate.js'
 import { createPrismaClient, pingDatabase } from '../src/db/prisma.js'
-import { servePglite } from '../src/testing/pglite-server.js'
+import { servePglite } from '@soundline/dev-stack/testing'
 import { PrismaClient as SongPrismaClient } from '../../../services/song-service/src/generated/prisma/client.js'
 import { PrismaClient as StoragePrismaClient } from '../../../services/storage-service/src/generated/prisma/client.js'
 

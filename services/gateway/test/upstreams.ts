@@ -1,5 +1,5 @@
 import { createLogger } from '@soundline/platform'
-import { listenOnFreePort, startTestDatabase, startTestS3, writeBytes, type TestDatabase } from '@soundline/platform/testing'
+import { listenOnFreePort, startTestDatabase, startTestS3, writeBytes, type TestDatabase } from '@soundline/dev-stack/testing'
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'

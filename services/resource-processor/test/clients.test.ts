@@ -2,7 +2,7 @@
 // processor. The Song Service is the real one; the other answers come from a
 // tiny node:http server, since the real services never give them on demand.
 import { ConfigError, ServiceClient, UnavailableError, createLogger } from '@soundline/platform'
-import { listenOnFreePort, startTestDatabase } from '@soundline/platform/testing'
+import { listenOnFreePort, startTestDatabase } from '@soundline/dev-stack/testing'
 import { createServer, type RequestListener } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'

@@ -15,7 +15,7 @@ import {
   publisherFor,
   startTestDatabase,
   waitUntilReady,
-} from '@soundline/platform/testing'
+} from '@soundline/dev-stack/testing'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { buildApp as buildSongService } from '../../song-service/src/app.js'

@@ -16,7 +16,7 @@ import {
   startTestDatabase,
   waitUntilReady,
   type ReceivedMessage,
-} from '@soundline/platform/testing'
+} from '@soundline/dev-stack/testing'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'

@@ -2,7 +2,7 @@
 // against the real Song Service: its 400s are answers, never failures, so a
 // flood of bad metadata cannot open the breaker; its absence does.
 import { CircuitOpenError, GuardedServiceClient, ServiceClient, createBreaker, createLogger } from '@soundline/platform'
-import { listenOnFreePort, startTestDatabase } from '@soundline/platform/testing'
+import { listenOnFreePort, startTestDatabase } from '@soundline/dev-stack/testing'
 import { Registry } from 'prom-client'
 import t from 'tap'
 import { buildApp as buildSongService } from '../../song-service/src/app.js'

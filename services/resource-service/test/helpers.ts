@@ -1,7 +1,7 @@
 // Real surroundings for the Resource Service's tests: PGlite databases, an S3
 // server, the real Storage and Song services in-process, and a real Kafka
 // broker (KAFKA_BROKERS, as `npm test` provides; Kafka helpers come from
-// @soundline/platform/testing). Nothing is mocked.
+// @soundline/dev-stack/testing). Nothing is mocked.
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { createLogger } from '@soundline/platform'
 import {
@@ -13,7 +13,7 @@ import {
   testS3Client,
   type HttpResult,
   type Teardown,
-} from '@soundline/platform/testing'
+} from '@soundline/dev-stack/testing'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { buildApp as buildSongService } from '../../song-service/src/app.js'

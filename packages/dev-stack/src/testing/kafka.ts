@@ -3,10 +3,7 @@
 // sharing the broker do not steal each other's messages.
 import { randomBytes } from 'node:crypto'
 import type { Consumer, IHeaders } from 'kafkajs'
-import { createKafka, ensureTopics } from '../kafka/client.js'
-import { EventPublisher } from '../kafka/publisher.js'
-import { createLogger } from '../logging/logger.js'
-import type { PipelineEvent } from '../events/events.js'
+import { createKafka, createLogger, ensureTopics, EventPublisher, type PipelineEvent } from '@soundline/platform'
 import { http } from './http.js'
 
 const silent = createLogger({ service: 'test', level: 'silent' })
@@ -19,7 +16,7 @@ export function kafkaBrokers(): string {
   const brokers = process.env.KAFKA_BROKERS
   if (!brokers) {
     throw new Error(
-      'KAFKA_BROKERS is not set: run these tests with a Kafka broker, e.g. `npm test` or `node packages/local-stack/dist/test-env.js -- tap <file>`',
+      'KAFKA_BROKERS is not set: run these tests with a Kafka broker, e.g. `npm test` or `node packages/dev-stack/dist/test-env.js -- tap <file>`',
     )
   }
   return brokers

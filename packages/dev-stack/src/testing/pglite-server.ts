@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net'
-import type { Logger } from '../logging/logger.js'
+import type { Logger } from '@soundline/platform'
 
 /**
  * A PostgreSQL wire-protocol server in front of one PGlite instance.

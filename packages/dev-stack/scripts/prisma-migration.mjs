@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Creates the next Prisma migration for one service, offline (no native schema engine).
 //
-//   node packages/local-stack/scripts/prisma-migration.mjs <service> <name>   create a migration
-//   node packages/local-stack/scripts/prisma-migration.mjs --check [service]  fail if a schema has unmigrated changes
+//   node packages/dev-stack/scripts/prisma-migration.mjs <service> <name>   create a migration
+//   node packages/dev-stack/scripts/prisma-migration.mjs --check [service]  fail if a schema has unmigrated changes
 //
 // How: Prisma's schema engine (WASM build) diffs the datamodel the migrations already
 // produce, kept in prisma/<service>/migrations/schema.prisma.snapshot, against
@@ -53,7 +53,7 @@ async function loadSchemaEngine() {
 async function startScratchDatabase() {
   const { PGlite } = await import('@electric-sql/pglite')
   // Our wire-protocol server (built with the platform package: run `npm run build` first).
-  const { servePglite } = await import('@soundline/platform/testing')
+  const { servePglite } = await import('@soundline/dev-stack/testing')
   const db = await PGlite.create()
   const server = await servePglite({ db, port: 0, maxConnections: 4 })
   return {

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net'
+import { createServer, type AddressInfo, type Server } from 'node:net'
 
 /** True when nothing listens on host:port (we could bind it). */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -22,6 +22,25 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       probe.close(() => resolve(port))
     })
   })
+}
+
+/** `count` distinct free ports: all are bound at once, so no two are the same (e.g. a broker's client and controller ports). */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const probes = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const probe = createServer()
+          probe.unref()
+          probe.once('error', reject)
+          probe.listen(0, host, () => resolve(probe))
+        }),
+    ),
+  )
+  const ports = probes.map((probe) => (probe.address() as AddressInfo).port)
+  await Promise.all(probes.map((probe) => new Promise((resolve) => probe.close(resolve))))
+  return ports
 }
 
 /** Fails with one message naming every taken port, so a user sees all conflicts at once. */

@@ -15,5 +15,6 @@ export { listenOnFreePort, http, type HttpResult, type HttpRequestOptions } from
 export { makeMp3, fakeMp3Bytes, truncatedMp3, pngBytes, wavBytes, QUEEN_TAGS, type Mp3Options, type Mp3Tag } from './mp3.js'
 export { kafkaBrokers, eventually, waitUntilReady, collectEvents, publisherFor, type ReceivedMessage, type Teardown } from './kafka.js'
 export { writeBytes } from './stream-bytes.js'
-export { freePort, deadAddress } from './addresses.js'
+export { deadAddress } from './addresses.js'
+export { freePort, freePorts } from '../infra/ports.js'
 export { currentSigningKey, strangerKey, mint, forgedTokens, type SigningKey, type MintOptions } from './tokens.js'

@@ -6,9 +6,8 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { S3Client } from '@aws-sdk/client-s3'
-import type { Logger } from '../logging/logger.js'
-import { createS3Client } from '../s3/client.js'
-import { freePort } from './addresses.js'
+import { createS3Client, type Logger } from '@soundline/platform'
+import { freePort } from '../infra/ports.js'
 
 /** Credentials the embedded/test S3 server accepts (LocalStack's convention). */
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const
@@ -34,7 +33,7 @@ export interface S3Server {
 }
 
 export interface S3ServerOptions {
-  /** The versitygw executable (packages/local-stack installs it; see its README). */
+  /** The versitygw executable (packages/dev-stack installs it; see its README). */
   binary: string
   /** Buckets are directories here, objects plain files: data survives a restart. */
   directory: string
@@ -59,7 +58,7 @@ function accepts(host: string, port: number): Promise<boolean> {
 /**
  * Runs versitygw's POSIX backend: an S3 API whose buckets are directories under
  * `directory`. Chosen over s3rver for AbortMultipartUpload, ListMultipartUploads
- * and ListObjectsV2 paging (packages/local-stack/README.md compares servers).
+ * and ListObjectsV2 paging (packages/dev-stack/README.md compares servers).
  */
 export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
   const host = options.host ?? '127.0.0.1'
@@ -153,7 +152,7 @@ export function testS3Binary(): string {
   const binary = process.env[S3_SERVER_BINARY_VARIABLE]
   if (!binary) {
     throw new Error(
-      `${S3_SERVER_BINARY_VARIABLE} is not set: run tests through \`npm test\` (packages/local-stack test-env), ` +
+      `${S3_SERVER_BINARY_VARIABLE} is not set: run tests through \`npm test\` (packages/dev-stack test-env), ` +
         'which installs the S3 server and sets it, or set S3_ENDPOINT to a running S3 server.',
     )
   }

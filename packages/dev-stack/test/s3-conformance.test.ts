@@ -2,7 +2,7 @@
 // (S3_ENDPOINT; a private one otherwise). A server that fails here would fail
 // the services in ways their own tests only show indirectly: parts left
 // behind by an abort, listings cut at 1,000 keys, bodies stored with framing.
-// Point S3_ENDPOINT at another server to judge it (packages/local-stack/README.md).
+// Point S3_ENDPOINT at another server to judge it (packages/dev-stack/README.md).
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import {
@@ -26,7 +26,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { createS3Client } from '@soundline/platform'
-import { TEST_CREDENTIALS, startTestS3 } from '@soundline/platform/testing'
+import { TEST_CREDENTIALS, startTestS3 } from '../src/testing/index.js'
 import t from 'tap'
 
 const MiB = 1024 * 1024
@@ -96,7 +96,7 @@ t.test('PutBucketLifecycleConfiguration: kept, or refused as NotImplemented (whi
     (error: unknown) => error as { name?: string; $metadata?: { httpStatusCode?: number } },
   )
   if (refused) {
-    // versitygw's POSIX backend has no lifecycle support (packages/local-stack/README.md).
+    // versitygw's POSIX backend has no lifecycle support (packages/dev-stack/README.md).
     t.match(refused, { name: 'NotImplemented', $metadata: { httpStatusCode: 501 } }, 'refused cleanly, nothing else')
     return
   }

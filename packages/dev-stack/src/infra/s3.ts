@@ -1,6 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startS3Server } from '@soundline/platform/testing'
+import { startS3Server } from '../testing/index.js'
 import type { Logger } from 'pino'
 import { cacheDir as defaultCacheDir } from '../paths.js'
 import { isProcessAlive } from './processes.js'

@@ -4,7 +4,6 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,7 +14,8 @@ import { cacheDir } from '../src/paths.js'
 import { ensureKafkaJars, startKafka } from '../src/infra/kafka.js'
 import type { RunningKafka } from '../src/infra/kafka.js'
 import { findJava, findMaven } from '../src/infra/java.js'
-import { createKafka, createProducer, ensureTopics } from '../../platform/src/kafka/client.js'
+import { freePorts } from '../src/infra/ports.js'
+import { createKafka, createProducer, ensureTopics } from '@soundline/platform'
 
 // Cold Maven fetch + two JVM starts on a busy 2-core machine exceed the default 120 s.
 t.setTimeout(300_000)
@@ -23,20 +23,9 @@ t.setTimeout(300_000)
 const kafkaCacheDir = join(cacheDir, 'kafka')
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' })
 
-/** Two distinct free ports for the broker, found by binding port 0 (both held at once so they differ). */
-async function freePorts(): Promise<{ port: number; controllerPort: number }> {
-  const servers = await Promise.all(
-    [0, 1].map(
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer()
-          server.once('error', reject)
-          server.listen(0, '127.0.0.1', () => resolve(server))
-        }),
-    ),
-  )
-  const [port, controllerPort] = servers.map((server) => (server.address() as AddressInfo).port)
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
+/** The broker's two ports (client and controller), distinct. */
+async function brokerPorts(): Promise<{ port: number; controllerPort: number }> {
+  const [port, controllerPort] = await freePorts(2)
   if (!port || !controllerPort) throw new Error('no free ports')
   return { port, controllerPort }
 }
@@ -104,7 +93,7 @@ t.test('broker: produce, consume, restart on the same data dir, message still th
 
   const dataDir = await mkdtemp(join(tmpdir(), 'kafka-test-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
-  const { port, controllerPort } = await freePorts()
+  const { port, controllerPort } = await brokerPorts()
   const topic = 'soundline.test.persisted'
   const value = `hello-${Date.now()}`
   let broker: RunningKafka | undefined
@@ -148,7 +137,7 @@ t.test('broker: produce, consume, restart on the same data dir, message still th
 t.test('a readiness timeout kills the JVM and reports its last output', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'kafka-timeout-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
-  const { port, controllerPort } = await freePorts()
+  const { port, controllerPort } = await brokerPorts()
   await t.rejects(
     startKafka({ dataDir, cacheDir: kafkaCacheDir, port, controllerPort, logger, readyTimeoutMs: 1 }),
     /not ready within 1 ms\. Last broker output:/,
@@ -190,7 +179,7 @@ async function startBrokerInChild(dataDir: string, port: number, controllerPort:
 t.test('the JVM does not outlive its parent', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'kafka-orphan-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
-  const { port, controllerPort } = await freePorts()
+  const { port, controllerPort } = await brokerPorts()
 
   // Parent exits normally: its exit handler SIGKILLs the JVM.
   let started = performance.now()

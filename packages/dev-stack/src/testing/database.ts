@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import type { Logger } from '../logging/logger.js'
+import type { Logger } from '@soundline/platform'
 import { servePglite } from './pglite-server.js'
 
 export interface TestDatabase {

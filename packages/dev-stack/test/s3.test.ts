@@ -13,7 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { createS3Client, ensureBucket, pingS3 } from '@soundline/platform'
-import { TEST_CREDENTIALS, startTestS3 } from '@soundline/platform/testing'
+import { TEST_CREDENTIALS, startTestS3 } from '../src/testing/index.js'
 import { pino } from 'pino'
 import t from 'tap'
 import { startEmbeddedS3 } from '../src/infra/s3.js'

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import { servePglite, type PgliteServer } from '@soundline/platform/testing'
+import { servePglite, type PgliteServer } from '../testing/index.js'
 import type { Logger } from 'pino'
 
 export interface EmbeddedPostgres {

@@ -1,4 +1,4 @@
-// The embedded S3 server is versitygw, a Go program (packages/local-stack/README.md
+// The embedded S3 server is versitygw, a Go program (packages/dev-stack/README.md
 // says why). It is built once from the Go module proxy into
 // `<cacheDir>/versitygw-<version>/`, like the Kafka jars fetched into .cache/kafka.
 import { existsSync } from 'node:fs'

@@ -2,7 +2,7 @@
 // Generates the Prisma client of every schema under prisma/*/schema.prisma.
 // Runs as the root `postinstall` (nothing is built yet then), so: plain Node, no
 // workspace imports, only the prisma CLI from node_modules. Works offline.
-// Usage: node packages/local-stack/scripts/prisma-generate.mjs [service ...]
+// Usage: node packages/dev-stack/scripts/prisma-generate.mjs [service ...]
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'

@@ -175,7 +175,7 @@ async function killStaleBroker(pidFile: string, configPath: string, logger: Logg
 /** Polls with a kafkajs admin until it can list topics; throws if the JVM exits first or the deadline passes. */
 async function waitUntilReady(brokers: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const probe = new Kafka({
-    clientId: 'soundline-local-stack-probe',
+    clientId: 'soundline-dev-stack-probe',
     brokers: [brokers],
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1000,

@@ -1,4 +1,4 @@
-/** The p-th percentile (0..100) of the values, nearest rank; NaN when there are none. */
+/** The p-th percentile (0..100) of unsorted values, nearest rank; NaN when there are none. Shared by bench and drills so their reports agree. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN
   const sorted = [...values].sort((a, b) => a - b)

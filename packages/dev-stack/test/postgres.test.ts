@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { pino } from 'pino'
 import t from 'tap'
-import { startTestDatabase } from '@soundline/platform/testing'
+import { startTestDatabase } from '../src/testing/index.js'
 import { startEmbeddedPostgres } from '../src/infra/postgres.js'
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' })
