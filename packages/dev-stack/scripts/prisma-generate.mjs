@@ -29,9 +29,15 @@ if (cli === null) {
 }
 
 const wanted = process.argv.slice(2)
+// Schemas that belong to no service: the platform tests' fixture (its client is what
+// packages/platform/test/migrate.test.ts drives, so that test needs no service's client).
+const FIXTURES = { 'platform-fixture': 'packages/platform/test/fixtures/prisma/prisma.config.ts' }
+const configOf = (name) => FIXTURES[name] ?? path.join('prisma', name, 'prisma.config.ts')
 const services = readdirSync(path.join(root, 'prisma'), { withFileTypes: true })
   .filter((e) => e.isDirectory() && existsSync(path.join(root, 'prisma', e.name, 'schema.prisma')))
   .map((e) => e.name)
+  // Image builds have no test/ (.dockerignore), hence no fixture to generate.
+  .concat(Object.keys(FIXTURES).filter((name) => existsSync(path.join(root, FIXTURES[name]))))
   .filter((name) => wanted.length === 0 || wanted.includes(name))
   .sort()
 const unknown = wanted.filter((name) => !services.includes(name))
@@ -52,7 +58,7 @@ const env = {
 
 function generate(service) {
   const started = Date.now()
-  const config = path.join('prisma', service, 'prisma.config.ts')
+  const config = configOf(service)
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, 'generate', '--config', config], { cwd: root, env })
     let output = ''

@@ -16,7 +16,7 @@ export interface TestDatabase {
  */
 export async function startTestDatabase(options: { logger?: Logger } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_POSTGRES_URL
-  return serverUrl ? createOnServer(serverUrl) : startPglite(options.logger)
+  return serverUrl ? createOnServer(serverUrl) : startPgliteDatabase(options)
 }
 
 async function createOnServer(serverUrl: string): Promise<TestDatabase> {
@@ -45,11 +45,13 @@ async function createOnServer(serverUrl: string): Promise<TestDatabase> {
   }
 }
 
-async function startPglite(logger: Logger | undefined): Promise<TestDatabase> {
+/** Always PGlite, even with TEST_POSTGRES_URL: for a test that compares PGlite with a real server. */
+export async function startPgliteDatabase(options: { logger?: Logger; maxConnections?: number } = {}): Promise<TestDatabase> {
   // Loaded lazily: a test run against a real server never pays for the WASM start.
   const { PGlite } = await import('@electric-sql/pglite')
   const db = await PGlite.create()
-  const server = await servePglite({ db, maxConnections: 64, ...(logger ? { logger } : {}) })
+  const { logger, maxConnections = 64 } = options
+  const server = await servePglite({ db, maxConnections, ...(logger ? { logger } : {}) })
   return {
     url: `postgres://postgres@127.0.0.1:${server.port}/postgres`,
     async stop() {

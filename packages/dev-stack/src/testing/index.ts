@@ -1,5 +1,5 @@
 // Helpers for services' tests: real servers on ephemeral ports, no mocks.
-export { startTestDatabase, type TestDatabase } from './database.js'
+export { startTestDatabase, startPgliteDatabase, type TestDatabase } from './database.js'
 export {
   startTestS3,
   testS3Client,
