@@ -13,7 +13,9 @@ import {
   kafkaBrokers,
   makeMp3,
   publisherFor,
+  startService,
   startTestDatabase,
+  type RunningService,
   waitUntilReady,
   type ReceivedMessage,
 } from '@soundline/dev-stack/testing'
@@ -23,11 +25,13 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { buildApp as buildSongService } from '../../song-service/src/app.js'
-import { loadSongServiceConfig } from '../../song-service/src/config.js'
 import { buildApp } from '../src/app.js'
 import { loadResourceProcessorConfig } from '../src/config.js'
 import { startResourceServer } from './resource-server.js'
+
+// Three outages, each a real Song Service process stopped and started again, plus
+// the retry delays: more than tap's default 120 s on a busy 2-core machine.
+t.setTimeout(240_000)
 
 const brokers = kafkaBrokers()
 const silent = (service: string) => createLogger({ service, level: 'silent' })
@@ -37,14 +41,13 @@ const database = await startTestDatabase()
 t.teardown(() => database.stop())
 const songPort = await freePort()
 const songs = `http://127.0.0.1:${songPort}`
-let songService: Awaited<ReturnType<typeof buildSongService>> | undefined
+let songService: RunningService | undefined
 async function songUp() {
   if (songService) return
-  songService = await buildSongService(loadSongServiceConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }), silent('song-service'))
-  await songService.listen({ port: songPort, host: '127.0.0.1' })
+  songService = await startService('song-service', { DATABASE_URL: database.url }, { port: songPort })
 }
 async function songDown() {
-  await songService?.close()
+  await songService?.stop()
   songService = undefined
 }
 t.teardown(songDown)
