@@ -11,17 +11,10 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /** A port the OS considers free right now (for programs that cannot take port 0 themselves). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.unref()
-    probe.once('error', reject)
-    probe.listen(0, host, () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [port] = await freePorts(1, host)
+  if (port === undefined) throw new Error('no free port')
+  return port
 }
 
 /** `count` distinct free ports: all are bound at once, so no two are the same (e.g. a broker's client and controller ports). */
