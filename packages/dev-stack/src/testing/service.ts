@@ -26,8 +26,10 @@ export interface StartServiceOptions {
 }
 
 // Children are detached (own process group, see supervisor.ts): kill what a
-// failed test left behind when the test process exits.
+// failed test left behind when the test process exits normally; orphan-guard
+// covers a test process killed by a signal.
 const started = new Set<SupervisedChild>()
+const orphanGuard = new URL('./orphan-guard.js', import.meta.url).href
 process.once('exit', () => killAllSync(started))
 
 /**
@@ -50,7 +52,7 @@ export async function startService(
   const child = spawnChild({
     name,
     command: process.execPath,
-    args: [entry],
+    args: ['--import', orphanGuard, entry],
     cwd: repoRoot,
     env: { ...inherited, LOG_LEVEL: 'warn', ...env, HOST: '127.0.0.1', PORT: String(port) },
     print: process.env.SOUNDLINE_SERVICE_LOGS ? (child, line) => process.stderr.write(`${child} | ${line}\n`) : () => {},
