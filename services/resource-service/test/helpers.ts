@@ -17,8 +17,13 @@ import {
 } from '@soundline/dev-stack/testing'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadResourceServiceConfig } from '../src/config.js'
+
+// Every file that starts a stack: two databases and two service processes before
+// its first test, more than tap's default 120 s on a busy 2-core machine.
+t.setTimeout(240_000)
 
 export const silent = createLogger({ service: 'resource-service-test', level: 'silent' })
 
