@@ -169,7 +169,8 @@ t.test('attempts run out: the dead-letter topic with the reason; the replay CLI 
   t.equal(of(p.processed, id).length, 0, 'nothing published for it')
 
   await songUp()
-  const cli = fileURLToPath(new URL('../../../packages/platform/dist/cli/dlq-replay.js', import.meta.url))
+  // The operators' replay command, found through platform's exports (not a path into its build).
+  const cli = fileURLToPath(import.meta.resolve('@soundline/platform/cli/dlq-replay'))
   const { stdout } = await promisify(execFile)(process.execPath, [cli, p.topic(`${TOPICS.resourceUploaded}.dlq`)], {
     env: { ...process.env, KAFKA_BROKERS: brokers, DLQ_REPLAY_GROUP_ID: `${p.prefix}dlq-replay`, LOG_LEVEL: 'warn' },
   })
