@@ -49,7 +49,7 @@ COPY services ./services
 # prisma generate is pure WASM (prisma-generate.mjs points PRISMA_SCHEMA_ENGINE_BINARY
 # at a stand-in, so nothing is downloaded); tsc -b compiles every workspace,
 # generated clients included.
-RUN node packages/local-stack/scripts/prisma-generate.mjs \
+RUN node packages/dev-stack/scripts/prisma-generate.mjs \
  && npx tsc -b
 
 # Production dependencies of one service. `npm ci --omit=dev` of the whole

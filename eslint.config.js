@@ -37,7 +37,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/local-stack/**', '**/test/**', '**/scripts/**', '**/bench/**', 'k8s/e2e/**'],
+    files: ['packages/dev-stack/**', '**/test/**', '**/scripts/**', '**/bench/**', 'k8s/e2e/**'],
     rules: { 'no-console': 'off' },
   },
 )

@@ -1,6 +1,6 @@
 // Soundline's public API through the gateway on the local cluster (NodePort 30080).
 import { createHash } from 'node:crypto'
-import { makeMp3 } from '@soundline/platform/testing'
+import { makeMp3 } from '@soundline/dev-stack/testing'
 import { NODE_IP, kubectl } from './kube.js'
 
 export const GATEWAY = `http://${NODE_IP}:30080`

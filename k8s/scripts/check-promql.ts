@@ -129,7 +129,7 @@ async function waitFor(url: string, seconds: number): Promise<boolean> {
 
 // ---- load ------------------------------------------------------------------------------
 async function drive(seconds: number, liveServices: string[]): Promise<{ uploads: number; permanent: number }> {
-  const { makeMp3 } = (await import('@soundline/platform/testing')) as { makeMp3: (o?: Record<string, unknown>) => Buffer }
+  const { makeMp3 } = (await import('@soundline/dev-stack/testing')) as { makeMp3: (o?: Record<string, unknown>) => Buffer }
   const base = (service: string): string => `http://127.0.0.1:${SERVICES[service]}`
   const ids: number[] = []
   let uploads = 0
@@ -185,7 +185,7 @@ async function main(): Promise<number> {
       return 2
     }
     if (startStack) {
-      const stack = spawn(process.execPath, ['packages/local-stack/dist/cli.js', '--fresh'], {
+      const stack = spawn(process.execPath, ['packages/dev-stack/dist/cli.js', '--fresh'], {
         cwd: root,
         env: { ...process.env, SOUNDLINE_DATA_DIR: path.join(work, 'data'), LOG_LEVEL: 'warn', STACK_LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'inherit', 'inherit'],

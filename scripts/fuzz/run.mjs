@@ -13,9 +13,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../../packages/local-stack/dist/infra/ports.js'
+import { freePort } from '@soundline/dev-stack/infra'
 // The built-in list of `npm start`, each service moved to a free port below.
-import { SERVICES } from '../../packages/local-stack/dist/services.js'
+import { SERVICES } from '@soundline/dev-stack/services'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const venv = join(root, '.cache', 'fuzz-venv')
@@ -114,7 +114,7 @@ function tally(reportPath) {
 
 async function main() {
   if (!process.env.KAFKA_BROKERS || !process.env.S3_ENDPOINT) {
-    console.error('run under test-env: node packages/local-stack/dist/test-env.js -- node scripts/fuzz/run.mjs')
+    console.error('run under test-env: node packages/dev-stack/dist/test-env.js -- node scripts/fuzz/run.mjs')
     return 2
   }
   const started = Date.now()
@@ -127,7 +127,7 @@ async function main() {
   const adminPassword = randomBytes(18).toString('base64url')
   const stackLog = join(scratch, 'stack.log')
   const output = createWriteStream(stackLog)
-  const stack = spawn(process.execPath, [join(root, 'packages/local-stack/dist/cli.js')], {
+  const stack = spawn(process.execPath, [join(root, 'packages/dev-stack/dist/cli.js')], {
     cwd: root,
     env: {
       ...process.env,

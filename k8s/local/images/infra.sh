@@ -77,7 +77,7 @@ if needed "$KAFKA_IMAGE"; then
   libs=$PWD/.cache/kafka/kafka-$KAFKA_VERSION/libs
   if [ ! -f "$libs/kafka_2.13-$KAFKA_VERSION.jar" ]; then
     libs=$WORK/kafka-libs
-    [ -f "$libs/kafka_2.13-$KAFKA_VERSION.jar" ] || mvn -q -B -f packages/local-stack/kafka/pom.xml dependency:copy-dependencies \
+    [ -f "$libs/kafka_2.13-$KAFKA_VERSION.jar" ] || mvn -q -B -f packages/dev-stack/kafka/pom.xml dependency:copy-dependencies \
       "-Dkafka.version=$KAFKA_VERSION" "-DoutputDirectory=$libs"
   fi
   ctr=$(buildah from "$DEBIAN_IMAGE")

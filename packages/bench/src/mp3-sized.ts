@@ -1,7 +1,7 @@
 // MP3 files of a given size for the upload benchmarks. makeMp3 encodes a
 // quarter second once and repeats its frames, so even 200 MB costs only a copy;
 // the file stays a real, tagged, playable stream the services accept.
-import { QUEEN_TAGS, makeMp3 } from '@soundline/platform/testing'
+import { QUEEN_TAGS, makeMp3 } from '@soundline/dev-stack/testing'
 
 /** 320 kbps = 40,000 bytes a second: 200 MB is 83 minutes, under the 99:59 a song may last. */
 const KBPS = 320

@@ -8,8 +8,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createLogger } from '@soundline/platform'
 import { service, serviceEntry, serviceUrlVariable, startWaves } from '@soundline/registry'
-import { firstLine, freePort, startNode, waitForHttp, type Child } from './children.js'
-import { cacheDir, repoRoot, startKafka, type RunningKafka } from './local-stack.js'
+import { freePort, startKafka, type RunningKafka } from '@soundline/dev-stack/infra'
+import { cacheDir, repoRoot } from '@soundline/dev-stack/paths'
+import { firstLine, startNode, waitForHttp, type Child } from './children.js'
 
 /** Start-up takes tens of seconds on a small machine: say what it waits for (stderr, the tables stay clean). */
 const progress = (step: string) => process.stderr.write(`pipeline: ${step}\n`)

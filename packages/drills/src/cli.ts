@@ -2,7 +2,7 @@
 // `npm run drill -- <scenario>|all [options]`: failure drills on a private stack.
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { repoRoot } from './local-stack.js'
+import { repoRoot } from '@soundline/dev-stack/paths'
 import { runDrills } from './run.js'
 import { SCENARIO_NAMES, SCENARIOS, type ScenarioName } from './scenarios.js'
 

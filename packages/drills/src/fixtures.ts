@@ -1,6 +1,6 @@
 // Distinct, real MP3 files made before the load starts: encoding is CPU work
 // that must not compete with the drill it is measuring.
-import { makeMp3 } from '@soundline/platform/testing'
+import { makeMp3 } from '@soundline/dev-stack/testing'
 
 export interface Fixture {
   bytes: Buffer

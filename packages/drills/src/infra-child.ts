@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { INFRA_READY_PREFIX, type InfraUrls } from './infra-protocol.js'
-import { startEmbeddedPostgres, startEmbeddedS3 } from './local-stack.js'
+import { startEmbeddedPostgres, startEmbeddedS3 } from '@soundline/dev-stack/infra'
 
 async function main(): Promise<void> {
   const dataDir = process.env.DRILL_INFRA_DIR

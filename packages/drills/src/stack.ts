@@ -8,17 +8,9 @@ import { join } from 'node:path'
 import { service, serviceEntry, serviceUrlVariable } from '@soundline/registry'
 import { pino } from 'pino'
 import { INFRA_READY_PREFIX, type InfraUrls } from './infra-protocol.js'
-import {
-  cacheDir,
-  freePort,
-  killAllSync,
-  repoRoot,
-  spawnChild,
-  startKafka,
-  waitForReady,
-  type RunningKafka,
-  type SupervisedChild,
-} from './local-stack.js'
+import { freePort, startKafka, type RunningKafka } from '@soundline/dev-stack/infra'
+import { cacheDir, repoRoot } from '@soundline/dev-stack/paths'
+import { killAllSync, spawnChild, waitForReady, type SupervisedChild } from '@soundline/dev-stack/supervisor'
 
 /** The upload pipeline: the services a drill kills, freezes and restarts (no gateway, no auth). */
 const PIPELINE = ['song-service', 'storage-service', 'resource-service', 'resource-processor'] as const

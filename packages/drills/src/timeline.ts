@@ -2,7 +2,8 @@
 // the processor did, for the printed table and the chart.
 import type { DrillResult } from './drill.js'
 import { breakerState, type BreakerState } from './metrics.js'
-import { formatMs, percentile, textTable } from './stats.js'
+import { percentile } from '@soundline/dev-stack/stats'
+import { formatMs, textTable } from './stats.js'
 import { counterIncrease } from './verdict.js'
 
 export interface SecondRow {

@@ -2,7 +2,8 @@
 // measured. Every limit is written out in the criterion's text.
 import { songMatches, type DrillResult } from './drill.js'
 import { breakerState, sumOf, type BreakerState, type MetricsSample } from './metrics.js'
-import { formatMs, percentile } from './stats.js'
+import { percentile } from '@soundline/dev-stack/stats'
+import { formatMs } from './stats.js'
 
 export interface Criterion {
   name: string

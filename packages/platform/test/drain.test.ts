@@ -5,7 +5,7 @@ import net from 'node:net'
 import { pino } from 'pino'
 import t from 'tap'
 import { createApp } from '@soundline/platform'
-import { listenOnFreePort } from '@soundline/platform/testing'
+import { listenOnFreePort } from '@soundline/dev-stack/testing'
 
 const logger = pino({ level: 'silent' })
 const portOf = (base: string): number => Number(new URL(base).port)

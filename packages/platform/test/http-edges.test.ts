@@ -18,7 +18,7 @@ import {
   type App,
   type AppOptions,
 } from '@soundline/platform'
-import { http, listenOnFreePort } from '@soundline/platform/testing'
+import { http, listenOnFreePort } from '@soundline/dev-stack/testing'
 
 const logger = pino({ level: 'silent' })
 const service = { name: 'edge-test', version: '0', description: 'edges' }

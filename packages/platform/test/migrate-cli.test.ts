@@ -9,7 +9,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import t, { type Test } from 'tap'
-import { startTestDatabase } from '../src/testing/database.js'
+import { startTestDatabase } from '@soundline/dev-stack/testing'
+import { fixtureMigrations } from './fixtures/prisma/paths.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 const cli = path.join(root, 'packages/platform/dist/cli/migrate.js')
@@ -54,10 +55,10 @@ async function query<R extends pg.QueryResultRow>(url: string, sql: string): Pro
   }
 }
 
-async function songMigrations(t: Test): Promise<string> {
+async function copyMigrations(t: Test): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'migrate-cli-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  await cp(path.join(root, 'prisma/song/migrations'), dir, { recursive: true })
+  await cp(fixtureMigrations, dir, { recursive: true })
   return dir
 }
 
@@ -68,7 +69,7 @@ t.before(() => {
 t.test('applies the pending migrations, then finds nothing to do', async (t) => {
   const db = await startTestDatabase()
   t.teardown(() => db.stop())
-  const dir = await songMigrations(t)
+  const dir = await copyMigrations(t)
 
   const first = await runCli({ DATABASE_URL: db.url, MIGRATIONS_DIR: dir })
   t.equal(first.code, 0, 'exit 0', { output: first.output })
@@ -77,7 +78,7 @@ t.test('applies the pending migrations, then finds nothing to do', async (t) => 
     'logs where it starts',
   )
   const done = first.lines.find((l) => l.msg?.startsWith('migrate: done'))
-  t.equal(done?.applied?.length, 1, 'one migration applied (the song init)')
+  t.equal(done?.applied?.length, 1, 'one migration applied (the fixture init)')
   t.match(done?.applied?.[0], /_init$/)
   const songs = await query(db.url, "SELECT 1 FROM information_schema.tables WHERE table_name = 'songs'")
   t.equal(songs.length, 1, 'the songs table exists')
@@ -92,7 +93,7 @@ t.test('applies the pending migrations, then finds nothing to do', async (t) => 
 t.test('a failing migration: exit 1, a log line naming it, nothing recorded', async (t) => {
   const db = await startTestDatabase()
   t.teardown(() => db.stop())
-  const dir = await songMigrations(t)
+  const dir = await copyMigrations(t)
   await mkdir(path.join(dir, '29990101000000_broken'))
   await writeFile(path.join(dir, '29990101000000_broken', 'migration.sql'), 'ALTER TABLE "no_such_table" ADD COLUMN "x" INTEGER;\n')
 
@@ -106,13 +107,13 @@ t.test('a failing migration: exit 1, a log line naming it, nothing recorded', as
 })
 
 t.test('configuration and connection errors: exit 1 and say what is wrong, never the password', async (t) => {
-  const missing = await runCli({ MIGRATIONS_DIR: path.join(root, 'prisma/song/migrations') })
+  const missing = await runCli({ MIGRATIONS_DIR: fixtureMigrations })
   t.equal(missing.code, 1, 'no DATABASE_URL: exit 1')
   t.match(missing.lines.find((l) => l.level === 'error')?.msg, /DATABASE_URL: is required/)
 
   const unreachable = await runCli({
     DATABASE_URL: 'postgres://song:s3cret-pw@127.0.0.1:1/song',
-    MIGRATIONS_DIR: path.join(root, 'prisma/song/migrations'),
+    MIGRATIONS_DIR: fixtureMigrations,
   })
   t.equal(unreachable.code, 1, 'unreachable database: exit 1')
   t.match(unreachable.lines.find((l) => l.level === 'error')?.msg, /ECONNREFUSED/)

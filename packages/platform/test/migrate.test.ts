@@ -1,12 +1,12 @@
 // applyMigrations + createPrismaClient against real databases over real sockets:
 // an embedded PGlite behind our wire-protocol server, and, when TEST_POSTGRES_URL
-// is set, a fresh database on that PostgreSQL server.
+// is set, a fresh database on that PostgreSQL server. The schema, its migrations
+// and its client are the platform's own fixture (test/fixtures/prisma), not a service's.
 import { randomBytes } from 'node:crypto'
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { PGlite } from '@electric-sql/pglite'
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils'
 import { PrismaPg } from '@prisma/adapter-pg'
 import * as schemaEngineGlue from '@prisma/schema-engine-wasm/schema_engine_bg'
@@ -15,9 +15,9 @@ import { pino } from 'pino'
 import t, { type Test } from 'tap'
 import { applyMigrations, migrationChecksum, MigrationHistoryError } from '../src/db/migrate.js'
 import { createPrismaClient, pingDatabase } from '../src/db/prisma.js'
-import { servePglite } from '../src/testing/pglite-server.js'
-import { PrismaClient as SongPrismaClient } from '../../../services/song-service/src/generated/prisma/client.js'
-import { PrismaClient as StoragePrismaClient } from '../../../services/storage-service/src/generated/prisma/client.js'
+import { startPgliteDatabase } from '@soundline/dev-stack/testing'
+import { PrismaClient as FixturePrismaClient } from './fixtures/prisma/generated/client.js'
+import { fixtureMigrations } from './fixtures/prisma/paths.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 const logger = pino({ level: 'silent' })
@@ -30,17 +30,7 @@ interface Target {
 const targets: Target[] = [
   {
     name: 'pglite',
-    async start() {
-      const db = await PGlite.create()
-      const server = await servePglite({ db, port: 0, maxConnections: 8 })
-      return {
-        url: `postgres://postgres@127.0.0.1:${server.port}/postgres`,
-        async stop() {
-          await server.stop()
-          await db.close()
-        },
-      }
-    },
+    start: () => startPgliteDatabase({ maxConnections: 8 }),
   },
 ]
 const adminUrl = process.env.TEST_POSTGRES_URL
@@ -81,11 +71,11 @@ async function query<R extends pg.QueryResultRow>(url: string, sql: string, valu
   }
 }
 
-/** A private copy of the song migrations that the test may extend or corrupt. */
-async function copyMigrations(t: Test, service: string): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), `migrate-test-${service}-`))
+/** A private copy of the fixture migrations that the test may extend or corrupt. */
+async function copyMigrations(t: Test): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'migrate-test-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  await cp(path.join(root, 'prisma', service, 'migrations'), dir, { recursive: true })
+  await cp(fixtureMigrations, dir, { recursive: true })
   return dir
 }
 
@@ -158,9 +148,9 @@ for (const target of targets) {
     const { url } = database
 
     t.test('applies once, records like Prisma, then applies only what is new', async (t) => {
-      const dir = await copyMigrations(t, 'song')
+      const dir = await copyMigrations(t)
       const initName = (await readdir(dir)).find((n) => n.endsWith('_init'))
-      t.ok(initName, 'the committed song migrations have an _init migration')
+      t.ok(initName, 'the fixture migrations have an _init migration')
 
       const first = await applyMigrations({ connectionString: url, migrationsDir: dir, logger })
       t.same(first.applied, [initName])
@@ -194,7 +184,7 @@ for (const target of targets) {
     })
 
     t.test('concurrent applies: each migration exactly once, all succeed', async (t) => {
-      const dir = await copyMigrations(t, 'song')
+      const dir = await copyMigrations(t)
       await addSecondMigration(dir)
       const schemaUrl = withSchema(url, 'concurrent')
       const results = await Promise.all(
@@ -209,7 +199,7 @@ for (const target of targets) {
     })
 
     t.test('refuses an edited migration and a failed one', async (t) => {
-      const dir = await copyMigrations(t, 'song')
+      const dir = await copyMigrations(t)
       const schemaUrl = withSchema(url, 'refuse')
       const { applied } = await applyMigrations({ connectionString: schemaUrl, migrationsDir: dir, logger })
       const initName = applied[0]
@@ -241,7 +231,7 @@ for (const target of targets) {
     })
 
     t.test('a migration that fails leaves nothing behind', async (t) => {
-      const dir = await copyMigrations(t, 'song')
+      const dir = await copyMigrations(t)
       await mkdir(path.join(dir, '29990101000000_bad'))
       await writeFile(path.join(dir, '29990101000000_bad', 'migration.sql'), 'ALTER TABLE "songs" ADD COLUMN "x" NO_SUCH_TYPE;\n')
       const schemaUrl = withSchema(url, 'failing')
@@ -251,7 +241,7 @@ for (const target of targets) {
     })
 
     t.test('interoperates with Prisma migrate deploy, both ways', async (t) => {
-      const dir = await copyMigrations(t, 'song')
+      const dir = await copyMigrations(t)
       // A fresh database: the engine's adapter path ignores ?schema= for the migration scripts.
       const prismaFirst = await target.start()
       t.teardown(() => prismaFirst.stop())
@@ -263,33 +253,33 @@ for (const target of targets) {
       t.same(await prismaDeploy(url, dir), [], 'prisma sees ours as applied')
     })
 
-    t.test('generated clients work through createPrismaClient', async (t) => {
-      // The song schema in `public` was migrated by the first subtest; storage gets its own schema.
-      const song = createPrismaClient(SongPrismaClient, { connectionString: url, poolMax: 2, logger })
-      t.teardown(() => song.$disconnect())
-      await pingDatabase(song)
-      await song.song.create({ data: { id: 7, name: 'Blue', artist: 'Joni', album: 'Blue', duration: '03:05', year: '1971' } })
-      const found = await song.song.findUnique({ where: { id: 7 } })
-      t.match(found, { id: 7, name: 'Blue', artist: 'Joni', duration: '03:05', year: '1971' })
+    t.test('a generated client works through createPrismaClient', async (t) => {
+      // The fixture schema in `public` was migrated by the first subtest; a second copy gets its own schema.
+      const client = createPrismaClient(FixturePrismaClient, { connectionString: url, poolMax: 2, logger })
+      t.teardown(() => client.$disconnect())
+      await pingDatabase(client)
+      await client.song.create({ data: { id: 7, name: 'Blue', artist: 'Joni' } })
+      const found = await client.song.findUnique({ where: { id: 7 } })
+      t.match(found, { id: 7, name: 'Blue', artist: 'Joni' })
       t.ok(found?.createdAt instanceof Date, 'createdAt defaulted')
 
-      const storageUrl = withSchema(url, 'storage')
-      await applyMigrations({ connectionString: storageUrl, migrationsDir: path.join(root, 'prisma/storage/migrations'), logger })
-      const storage = createPrismaClient(StoragePrismaClient, { connectionString: storageUrl, logger })
-      t.teardown(() => storage.$disconnect())
-      const created = await storage.storage.create({ data: { storageType: 'STAGING', bucket: 'staging', path: 'files/' } })
-      const listed = await storage.storage.findMany({ where: { storageType: 'STAGING' }, orderBy: { id: 'asc' } })
+      const shelvesUrl = withSchema(url, 'shelves')
+      await applyMigrations({ connectionString: shelvesUrl, migrationsDir: fixtureMigrations, logger })
+      const inSchemaClient = createPrismaClient(FixturePrismaClient, { connectionString: shelvesUrl, logger })
+      t.teardown(() => inSchemaClient.$disconnect())
+      const created = await inSchemaClient.shelf.create({ data: { kind: 'STAGING', label: 'staging' } })
+      const listed = await inSchemaClient.shelf.findMany({ where: { kind: 'STAGING' }, orderBy: { id: 'asc' } })
       t.same(
-        listed.map((s) => [s.id, s.storageType, s.bucket]),
+        listed.map((s) => [s.id, s.kind, s.label]),
         [[created.id, 'STAGING', 'staging']],
         'enum column round-trips',
       )
-      const inSchema = await query(url, 'SELECT 1 FROM storage.storages')
+      const inSchema = await query(url, 'SELECT 1 FROM shelves.shelves')
       t.equal(inSchema.length, 1, 'rows live in the ?schema= schema')
     })
 
     t.test('pingDatabase rejects when the database is gone', async (t) => {
-      const dead = createPrismaClient(SongPrismaClient, { connectionString: 'postgres://postgres@127.0.0.1:1/postgres', logger })
+      const dead = createPrismaClient(FixturePrismaClient, { connectionString: 'postgres://postgres@127.0.0.1:1/postgres', logger })
       t.teardown(() => dead.$disconnect())
       await t.rejects(pingDatabase(dead))
     })

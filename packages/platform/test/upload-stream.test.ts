@@ -9,7 +9,7 @@ import { CreateBucketCommand, ListMultipartUploadsCommand, ListPartsCommand } fr
 import { pino } from 'pino'
 import t, { type Test } from 'tap'
 import { createS3Client, MIN_PART_BYTES, uploadStream } from '@soundline/platform'
-import { startS3Server, testS3Binary, TEST_CREDENTIALS } from '@soundline/platform/testing'
+import { startS3Server, testS3Binary, TEST_CREDENTIALS } from '@soundline/dev-stack/testing'
 
 const lines: { level: number; msg: string; uploadId?: string; bucket?: string }[] = []
 const logger = pino(

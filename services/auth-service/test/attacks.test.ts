@@ -1,4 +1,4 @@
-import { currentSigningKey, forgedTokens, http, startTestDatabase, type HttpResult } from '@soundline/platform/testing'
+import { currentSigningKey, forgedTokens, http, startTestDatabase, type HttpResult } from '@soundline/dev-stack/testing'
 import t, { type Test } from 'tap'
 import { startAuthService } from './helpers.js'
 

@@ -1,4 +1,4 @@
-import { http, startTestDatabase } from '@soundline/platform/testing'
+import { http, startTestDatabase } from '@soundline/dev-stack/testing'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
 import pg from 'pg'
 import t from 'tap'

@@ -1,5 +1,5 @@
 import { createLogger } from '@soundline/platform'
-import { listenOnFreePort } from '@soundline/platform/testing'
+import { listenOnFreePort } from '@soundline/dev-stack/testing'
 import { buildApp } from '../src/app.js'
 import { loadAuthServiceConfig } from '../src/config.js'
 

@@ -1,4 +1,4 @@
-import { http, startTestDatabase } from '@soundline/platform/testing'
+import { http, startTestDatabase } from '@soundline/dev-stack/testing'
 import pg from 'pg'
 import t from 'tap'
 import { KeySealer } from '../src/domain/key-crypto.js'

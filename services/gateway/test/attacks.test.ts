@@ -1,4 +1,4 @@
-import { currentSigningKey, forgedTokens, http } from '@soundline/platform/testing'
+import { currentSigningKey, forgedTokens, http } from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { bearer, gatewayWithUsers } from './tokens.js'
 import { startGateway } from './upstreams.js'

@@ -1,4 +1,4 @@
-import { currentSigningKey, http, mint, strangerKey } from '@soundline/platform/testing'
+import { currentSigningKey, http, mint, strangerKey } from '@soundline/dev-stack/testing'
 import { decodeProtectedHeader } from 'jose'
 import { createHmac, createPublicKey } from 'node:crypto'
 import t from 'tap'

@@ -1,4 +1,4 @@
-import { http } from '@soundline/platform/testing'
+import { http } from '@soundline/dev-stack/testing'
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import t from 'tap'

@@ -1,4 +1,4 @@
-import { http, startTestDatabase } from '@soundline/platform/testing'
+import { http, startTestDatabase } from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { startRedisServer } from './redis-server.js'
 import { startFakeResourceService, startGateway, startSongService, type Running } from './upstreams.js'

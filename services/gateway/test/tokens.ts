@@ -1,4 +1,4 @@
-import { http } from '@soundline/platform/testing'
+import { http } from '@soundline/dev-stack/testing'
 import { ADMIN_PASSWORD, startGateway, startUpstreams, type Upstreams } from './upstreams.js'
 
 export interface Tokens {

@@ -1,19 +1,26 @@
 import { createLogger } from '@soundline/platform'
-import { listenOnFreePort, startTestDatabase, startTestS3, writeBytes, type TestDatabase } from '@soundline/platform/testing'
+import {
+  listenOnFreePort,
+  startService,
+  startTestDatabase,
+  startTestS3,
+  writeBytes,
+  type RunningService,
+  type TestDatabase,
+} from '@soundline/dev-stack/testing'
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { buildApp as buildAuth } from '../../auth-service/src/app.js'
-import { loadAuthServiceConfig } from '../../auth-service/src/config.js'
-import { buildApp as buildSongs } from '../../song-service/src/app.js'
-import { loadSongServiceConfig } from '../../song-service/src/config.js'
-import { buildApp as buildStorages } from '../../storage-service/src/app.js'
-import { loadStorageServiceConfig } from '../../storage-service/src/config.js'
+import t from 'tap'
 import { buildApp as buildGateway } from '../src/app.js'
 import { loadGatewayConfig } from '../src/config.js'
 
-/** The real services behind the gateway, in this process, on ephemeral ports. */
+/** The real services behind the gateway, each its own process (dev-stack's startService), on ephemeral ports; the gateway itself in this one. */
+
+// Every file that starts these: up to three databases and three service processes
+// before its first test, more than tap's default 120 s on a busy 2-core machine.
+t.setTimeout(240_000)
 
 const silent = (service: string) => createLogger({ service, level: 'silent' })
 type Stoppable = { close(): Promise<unknown> }
@@ -23,34 +30,36 @@ export interface Running {
   stop(): Promise<void>
 }
 
-async function running(app: Stoppable & Parameters<typeof listenOnFreePort>[0], port = 0): Promise<Running> {
-  const base = port ? await app.listen({ port, host: '127.0.0.1' }).then(() => `http://127.0.0.1:${port}`) : await listenOnFreePort(app)
+async function running(app: Stoppable & Parameters<typeof listenOnFreePort>[0]): Promise<Running> {
+  const base = await listenOnFreePort(app)
   return { base, stop: async () => void (await app.close()) }
 }
+
+function processOn(service: RunningService): Running {
+  return { base: service.url, stop: () => service.stop() }
+}
+/** `port` 0: a free one; another: where the gateway already looks for it (a restart). */
+const at = (port: number) => (port ? { port } : {})
 
 export const portOf = (base: string): number => Number(new URL(base).port)
 
 export async function startSongService(database: TestDatabase, port = 0): Promise<Running> {
-  const config = loadSongServiceConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' })
-  return running(await buildSongs(config, silent('song-service')), port)
+  return processOn(await startService('song-service', { DATABASE_URL: database.url }, at(port)))
 }
 
 export async function startStorageService(database: TestDatabase, s3Endpoint: string): Promise<Running> {
-  const config = loadStorageServiceConfig({ DATABASE_URL: database.url, S3_ENDPOINT: s3Endpoint, LOG_LEVEL: 'silent' })
-  return running(await buildStorages(config, silent('storage-service')))
+  return processOn(await startService('storage-service', { DATABASE_URL: database.url, S3_ENDPOINT: s3Endpoint }))
 }
 
 export const ADMIN_PASSWORD = 'gateway-test-admin'
 
 export async function startAuthService(database: TestDatabase, port = 0, env: Record<string, string> = {}): Promise<Running> {
-  const config = loadAuthServiceConfig({
-    DATABASE_URL: database.url,
-    LOG_LEVEL: 'silent',
-    PASSWORD_SCRYPT_COST: '1024',
-    ADMIN_PASSWORD,
-    ...env,
-  })
-  return running(await buildAuth(config, silent('auth-service')), port)
+  const service = await startService(
+    'auth-service',
+    { DATABASE_URL: database.url, PASSWORD_SCRYPT_COST: '1024', ADMIN_PASSWORD, ...env },
+    at(port),
+  )
+  return processOn(service)
 }
 
 export interface Upstreams {

@@ -1,13 +1,11 @@
 // The two HTTP adapters: what each answer of a neighbour means for the
 // processor. The Song Service is the real one; the other answers come from a
 // tiny node:http server, since the real services never give them on demand.
-import { ConfigError, ServiceClient, UnavailableError, createLogger } from '@soundline/platform'
-import { listenOnFreePort, startTestDatabase } from '@soundline/platform/testing'
+import { ConfigError, ServiceClient, UnavailableError } from '@soundline/platform'
+import { startService, startTestDatabase } from '@soundline/dev-stack/testing'
 import { createServer, type RequestListener } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { buildApp as buildSongService } from '../../song-service/src/app.js'
-import { loadSongServiceConfig } from '../../song-service/src/config.js'
 import { loadResourceProcessorConfig } from '../src/config.js'
 import { httpResourceSource } from '../src/plugins/app/resource-client.js'
 import { httpSongStore } from '../src/plugins/app/song-client.js'
@@ -39,12 +37,9 @@ const song = { name: 'We are the champions', artist: 'Queen', album: 'News of th
 t.test("song client against the real Song Service: created, replaced with the file's own, repeated, rejected", async (t) => {
   const database = await startTestDatabase()
   t.teardown(() => database.stop())
-  const app = await buildSongService(
-    loadSongServiceConfig({ DATABASE_URL: database.url }),
-    createLogger({ service: 'song-service', level: 'silent' }),
-  )
-  t.teardown(() => app.close())
-  const base = await listenOnFreePort(app)
+  const songService = await startService('song-service', { DATABASE_URL: database.url })
+  t.teardown(() => songService.stop())
+  const base = songService.url
   const songs = httpSongStore(client('song-service', base))
 
   t.strictSame(await songs.create(7, song), { accepted: true })

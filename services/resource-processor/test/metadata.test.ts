@@ -1,7 +1,7 @@
 // The mapping rules, over real MP3 files made by the platform's fixtures and
 // read by the same code the service runs (music-metadata over a stream).
 import { parseMpegFrameHeader } from '@soundline/platform'
-import { QUEEN_TAGS, fakeMp3Bytes, makeMp3, pngBytes, truncatedMp3, wavBytes, type Mp3Options } from '@soundline/platform/testing'
+import { QUEEN_TAGS, fakeMp3Bytes, makeMp3, pngBytes, truncatedMp3, wavBytes, type Mp3Options } from '@soundline/dev-stack/testing'
 import { Readable } from 'node:stream'
 import t from 'tap'
 import { readAudioFacts } from '../src/domain/audio-file.js'

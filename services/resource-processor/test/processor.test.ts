@@ -1,5 +1,5 @@
 // The processor between real neighbours: a real Kafka broker (KAFKA_BROKERS),
-// the real Song Service in-process on its own database, real HTTP. The
+// the real Song Service as a process on its own database, real HTTP. The
 // Resource Service is a tiny node:http server answering GET /resources/{id}
 // with fixture bytes: that is all the processor asks of it, the Resource
 // Service is tested on its own, and the end-to-end test runs the real one.
@@ -14,13 +14,12 @@ import {
   listenOnFreePort,
   makeMp3,
   publisherFor,
+  startService,
   startTestDatabase,
   waitUntilReady,
-} from '@soundline/platform/testing'
+} from '@soundline/dev-stack/testing'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { buildApp as buildSongService } from '../../song-service/src/app.js'
-import { loadSongServiceConfig } from '../../song-service/src/config.js'
 import { buildApp } from '../src/app.js'
 import { loadResourceProcessorConfig } from '../src/config.js'
 import { startResourceServer } from './resource-server.js'
@@ -30,12 +29,9 @@ const silent = (service: string) => createLogger({ service, level: 'silent' })
 
 const database = await startTestDatabase()
 t.teardown(() => database.stop())
-const songService = await buildSongService(
-  loadSongServiceConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }),
-  silent('song-service'),
-)
-const songs = await listenOnFreePort(songService)
-t.teardown(() => songService.close())
+const songService = await startService('song-service', { DATABASE_URL: database.url })
+const songs = songService.url
+t.teardown(() => songService.stop())
 
 const resources = await startResourceServer()
 t.teardown(() => resources.close())

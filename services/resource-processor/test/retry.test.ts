@@ -14,21 +14,25 @@ import {
   kafkaBrokers,
   makeMp3,
   publisherFor,
+  startService,
   startTestDatabase,
+  type RunningService,
   waitUntilReady,
   type ReceivedMessage,
-} from '@soundline/platform/testing'
+} from '@soundline/dev-stack/testing'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { buildApp as buildSongService } from '../../song-service/src/app.js'
-import { loadSongServiceConfig } from '../../song-service/src/config.js'
 import { buildApp } from '../src/app.js'
 import { loadResourceProcessorConfig } from '../src/config.js'
 import { startResourceServer } from './resource-server.js'
+
+// Three outages, each a real Song Service process stopped and started again, plus
+// the retry delays: more than tap's default 120 s on a busy 2-core machine.
+t.setTimeout(240_000)
 
 const brokers = kafkaBrokers()
 const silent = (service: string) => createLogger({ service, level: 'silent' })
@@ -38,14 +42,13 @@ const database = await startTestDatabase()
 t.teardown(() => database.stop())
 const songPort = await freePort()
 const songs = `http://127.0.0.1:${songPort}`
-let songService: Awaited<ReturnType<typeof buildSongService>> | undefined
+let songService: RunningService | undefined
 async function songUp() {
   if (songService) return
-  songService = await buildSongService(loadSongServiceConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }), silent('song-service'))
-  await songService.listen({ port: songPort, host: '127.0.0.1' })
+  songService = await startService('song-service', { DATABASE_URL: database.url }, { port: songPort })
 }
 async function songDown() {
-  await songService?.close()
+  await songService?.stop()
   songService = undefined
 }
 t.teardown(songDown)
@@ -167,7 +170,8 @@ t.test('attempts run out: the dead-letter topic with the reason; the replay CLI 
   t.equal(of(p.processed, id).length, 0, 'nothing published for it')
 
   await songUp()
-  const cli = fileURLToPath(new URL('../../../packages/platform/dist/cli/dlq-replay.js', import.meta.url))
+  // The operators' replay command, found through platform's exports (not a path into its build).
+  const cli = fileURLToPath(import.meta.resolve('@soundline/platform/cli/dlq-replay'))
   const { stdout } = await promisify(execFile)(process.execPath, [cli, p.topic(`${TOPICS.resourceUploaded}.dlq`)], {
     env: { ...process.env, KAFKA_BROKERS: brokers, DLQ_REPLAY_GROUP_ID: `${p.prefix}dlq-replay`, LOG_LEVEL: 'warn' },
   })

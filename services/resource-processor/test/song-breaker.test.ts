@@ -2,19 +2,17 @@
 // against the real Song Service: its 400s are answers, never failures, so a
 // flood of bad metadata cannot open the breaker; its absence does.
 import { CircuitOpenError, GuardedServiceClient, ServiceClient, createBreaker, createLogger } from '@soundline/platform'
-import { listenOnFreePort, startTestDatabase } from '@soundline/platform/testing'
+import { startService, startTestDatabase } from '@soundline/dev-stack/testing'
 import { Registry } from 'prom-client'
 import t from 'tap'
-import { buildApp as buildSongService } from '../../song-service/src/app.js'
-import { loadSongServiceConfig } from '../../song-service/src/config.js'
 import { SONG_RETRY, httpSongStore } from '../src/plugins/app/song-client.js'
 
 const logger = createLogger({ service: 'test', level: 'silent' })
 const database = await startTestDatabase()
 t.teardown(() => database.stop())
-const app = await buildSongService(loadSongServiceConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }), logger)
-const base = await listenOnFreePort(app)
-t.teardown(() => app.close())
+const songService = await startService('song-service', { DATABASE_URL: database.url })
+const base = songService.url
+t.teardown(() => songService.stop())
 
 // The defaults a deployment gets (window 20, minimum 10, 50 %).
 const breaker = createBreaker({ name: 'song-service', logger, registry: new Registry() })
@@ -34,7 +32,7 @@ t.test('1,000 invalid songs: 400 each, the breaker stays closed', async (t) => {
 })
 
 t.test('the Song Service gone: failures open the breaker, then calls are refused without retries', async (t) => {
-  await app.close()
+  await songService.stop()
   for (let i = 0; i < 10 && breaker.state === 'closed'; i++) await t.rejects(songs.create(1, invalid))
   t.equal(breaker.state, 'open')
   const refused = breaker.snapshot().notPermittedCalls

@@ -1,7 +1,7 @@
 // The contracts' ResourceServiceClient (the processor's) against this
 // service's own OpenAPI document (docs/architecture.md "Contracts").
 import { ResourceServiceClient, operationMismatches, type OpenApiDocument } from '@soundline/contracts'
-import { http } from '@soundline/platform/testing'
+import { http } from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { startResourceService, startStack } from './helpers.js'
 

@@ -1,7 +1,7 @@
 // The deletion saga (docs/consistency.md "The deletion saga") seen from
 // outside: HTTP, S3, the database, /metrics. The Song Service is the stack's
 // real one, reached through a switch that can take it "down".
-import { eventually, http, makeMp3, waitUntilReady, type Teardown } from '@soundline/platform/testing'
+import { eventually, http, makeMp3, waitUntilReady, type Teardown } from '@soundline/dev-stack/testing'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import pg from 'pg'
 import t from 'tap'

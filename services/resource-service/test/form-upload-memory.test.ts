@@ -4,7 +4,7 @@
 // RSS; the client is a raw socket writing one reused chunk (it holds nothing).
 import { createHash } from 'node:crypto'
 import { connect } from 'node:net'
-import { http, kafkaBrokers, makeMp3, waitUntilReady } from '@soundline/platform/testing'
+import { http, kafkaBrokers, makeMp3, waitUntilReady } from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { startResourceService, startStack } from './helpers.js'
 

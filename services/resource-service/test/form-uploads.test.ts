@@ -2,7 +2,7 @@
 // over real sockets against the real S3 server and database: the same path as
 // a raw audio/mpeg body, the same answers, nothing left behind when refused.
 import { createHash } from 'node:crypto'
-import { http, kafkaBrokers, makeMp3, pngBytes, waitUntilReady } from '@soundline/platform/testing'
+import { http, kafkaBrokers, makeMp3, pngBytes, waitUntilReady } from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { MAX_FORM_FIELDS } from '../src/plugins/app/form-upload.js'
 import { countRows, formUpload, objectKeys, startResourceService, startStack, upload } from './helpers.js'

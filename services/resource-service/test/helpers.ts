@@ -1,27 +1,29 @@
 // Real surroundings for the Resource Service's tests: PGlite databases, an S3
-// server, the real Storage and Song services in-process, and a real Kafka
+// server, the real Storage and Song services as processes, and a real Kafka
 // broker (KAFKA_BROKERS, as `npm test` provides; Kafka helpers come from
-// @soundline/platform/testing). Nothing is mocked.
+// @soundline/dev-stack/testing). Nothing is mocked.
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { createLogger } from '@soundline/platform'
 import {
   http,
   kafkaBrokers,
   listenOnFreePort,
+  startService,
   startTestDatabase,
   startTestS3,
   testS3Client,
   type HttpResult,
   type Teardown,
-} from '@soundline/platform/testing'
+} from '@soundline/dev-stack/testing'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { buildApp as buildSongService } from '../../song-service/src/app.js'
-import { loadSongServiceConfig } from '../../song-service/src/config.js'
-import { buildApp as buildStorageService } from '../../storage-service/src/app.js'
-import { loadStorageServiceConfig } from '../../storage-service/src/config.js'
+import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadResourceServiceConfig } from '../src/config.js'
+
+// Every file that starts a stack: two databases and two service processes before
+// its first test, more than tap's default 120 s on a busy 2-core machine.
+t.setTimeout(240_000)
 
 export const silent = createLogger({ service: 'resource-service-test', level: 'silent' })
 
@@ -38,11 +40,6 @@ export interface Stack {
   stopStorage(): Promise<void>
 }
 
-async function service(app: Awaited<ReturnType<typeof buildStorageService>>, teardown: Teardown): Promise<string> {
-  teardown(() => app.close())
-  return listenOnFreePort(app)
-}
-
 /** S3, the Storage Service (with this stack's own buckets as its lowest-id storages) and the Song Service. */
 export async function startStack(teardown: Teardown): Promise<Stack> {
   const s3Server = await startTestS3()
@@ -53,13 +50,13 @@ export async function startStack(teardown: Teardown): Promise<Stack> {
   const [storageDb, songDb] = await Promise.all([startTestDatabase(), startTestDatabase()])
   teardown(() => storageDb.stop())
   teardown(() => songDb.stop())
-  const storageConfig = loadStorageServiceConfig({ DATABASE_URL: storageDb.url, S3_ENDPOINT: s3Server.endpoint, LOG_LEVEL: 'silent' })
-  const songConfig = loadSongServiceConfig({ DATABASE_URL: songDb.url, LOG_LEVEL: 'silent' })
-  const storageApp = await buildStorageService(storageConfig, silent)
-  const [storageBase, songBase] = await Promise.all([
-    service(storageApp, teardown),
-    buildSongService(songConfig, silent).then((app) => service(app, teardown)),
+  const [storage, song] = await Promise.all([
+    startService('storage-service', { DATABASE_URL: storageDb.url, S3_ENDPOINT: s3Server.endpoint }),
+    startService('song-service', { DATABASE_URL: songDb.url }),
   ])
+  teardown(() => storage.stop())
+  teardown(() => song.stop())
+  const [storageBase, songBase] = [storage.url, song.url]
 
   const unique = randomBytes(4).toString('hex')
   const stagingBucket = `rs-staging-${unique}`
@@ -68,7 +65,7 @@ export async function startStack(teardown: Teardown): Promise<Stack> {
   await http('DELETE', `${storageBase}/storages?id=1,2`)
   await http('POST', `${storageBase}/storages`, { json: { storageType: 'STAGING', bucket: stagingBucket, path: '/staging' } })
   await http('POST', `${storageBase}/storages`, { json: { storageType: 'PERMANENT', bucket: permanentBucket, path: '/permanent/files' } })
-  const stopStorage = () => storageApp.close()
+  const stopStorage = () => storage.stop()
   return {
     s3,
     s3Endpoint: s3Server.endpoint,

@@ -1,4 +1,4 @@
-import { collectEvents, eventually, http, kafkaBrokers, makeMp3, waitUntilReady } from '@soundline/platform/testing'
+import { collectEvents, eventually, http, kafkaBrokers, makeMp3, waitUntilReady } from '@soundline/dev-stack/testing'
 import { createServer } from 'node:net'
 import t from 'tap'
 import { countRows, startResourceService, startStack } from './helpers.js'

@@ -1,6 +1,6 @@
 import { CopyObjectCommand } from '@aws-sdk/client-s3'
 import { newEvent, TOPICS, type ResourceProcessed } from '@soundline/contracts'
-import { collectEvents, eventually, http, kafkaBrokers, makeMp3, publisherFor, waitUntilReady } from '@soundline/platform/testing'
+import { collectEvents, eventually, http, kafkaBrokers, makeMp3, publisherFor, waitUntilReady } from '@soundline/dev-stack/testing'
 import { createHash } from 'node:crypto'
 import pg from 'pg'
 import t from 'tap'

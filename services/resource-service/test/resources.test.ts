@@ -10,7 +10,7 @@ import {
   truncatedMp3,
   waitUntilReady,
   wavBytes,
-} from '@soundline/platform/testing'
+} from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { countRows, objectKeys, startResourceService, startStack, upload } from './helpers.js'
 

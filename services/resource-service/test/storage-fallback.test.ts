@@ -5,7 +5,7 @@
 // answers (what a SIGSTOPped process does).
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { TOPICS, newEvent, type ResourceProcessed } from '@soundline/contracts'
-import { deadAddress, eventually, http, makeMp3, publisherFor, waitUntilReady } from '@soundline/platform/testing'
+import { deadAddress, eventually, http, makeMp3, publisherFor, waitUntilReady } from '@soundline/dev-stack/testing'
 import { randomBytes } from 'node:crypto'
 import { createServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'

@@ -3,7 +3,7 @@
 // (docs/architecture.md "Contracts").
 import { SongServiceClient, operationMismatches, type OpenApiDocument } from '@soundline/contracts'
 import { createLogger } from '@soundline/platform'
-import { http, listenOnFreePort, startTestDatabase } from '@soundline/platform/testing'
+import { http, listenOnFreePort, startTestDatabase } from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { Type } from 'typebox'
 import { buildApp } from '../src/app.js'

@@ -1,5 +1,5 @@
 import { createLogger } from '@soundline/platform'
-import { http, listenOnFreePort, startTestDatabase } from '@soundline/platform/testing'
+import { http, listenOnFreePort, startTestDatabase } from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadSongServiceConfig } from '../src/config.js'

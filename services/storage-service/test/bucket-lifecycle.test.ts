@@ -7,7 +7,7 @@ import { createServer, request as forward, type IncomingMessage } from 'node:htt
 import { Writable } from 'node:stream'
 import { GetBucketLifecycleConfigurationCommand, HeadBucketCommand } from '@aws-sdk/client-s3'
 import { ABORT_INCOMPLETE_UPLOADS_RULE, loggerOptions } from '@soundline/platform'
-import { http, listenOnFreePort, startTestDatabase, startTestS3, testS3Client } from '@soundline/platform/testing'
+import { http, listenOnFreePort, startTestDatabase, startTestS3, testS3Client } from '@soundline/dev-stack/testing'
 import { pino } from 'pino'
 import t from 'tap'
 import { buildApp } from '../src/app.js'

@@ -2,7 +2,7 @@
 // document (docs/architecture.md "Contracts").
 import { StorageServiceClient, operationMismatches, type OpenApiDocument } from '@soundline/contracts'
 import { createLogger } from '@soundline/platform'
-import { http, listenOnFreePort, startTestDatabase, startTestS3 } from '@soundline/platform/testing'
+import { http, listenOnFreePort, startTestDatabase, startTestS3 } from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { Type } from 'typebox'
 import { buildApp } from '../src/app.js'

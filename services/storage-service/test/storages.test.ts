@@ -1,6 +1,6 @@
 import { HeadBucketCommand } from '@aws-sdk/client-s3'
 import { createLogger } from '@soundline/platform'
-import { http, listenOnFreePort, startTestDatabase, startTestS3, testS3Client } from '@soundline/platform/testing'
+import { http, listenOnFreePort, startTestDatabase, startTestS3, testS3Client } from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadStorageServiceConfig } from '../src/config.js'

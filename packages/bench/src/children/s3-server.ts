@@ -2,7 +2,7 @@
 // bench sends and the bench's own timers never share its event loop.
 // Objects go under S3_DATA_DIR; prints {"endpoint": ...} when listening.
 import { createLogger } from '@soundline/platform'
-import { startEmbeddedS3 } from '../local-stack.js'
+import { startEmbeddedS3 } from '@soundline/dev-stack/infra'
 
 const dataDir = process.env.S3_DATA_DIR
 if (!dataDir) throw new Error('S3_DATA_DIR is not set')

@@ -2,7 +2,7 @@
 // bytes, POST /resources drains the body and answers its size. Measures the
 // gateway's memory during transfers, not this server's. GET /songs/{id}
 // answers a constant song: the gateway's own cost, without a database behind it.
-import { writeBytes } from '@soundline/platform/testing'
+import { writeBytes } from '@soundline/dev-stack/testing'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exampleSong } from '../song.js'

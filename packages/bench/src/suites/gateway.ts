@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import { firstLine, freePort, startNode, waitForHttp, type Child } from '../children.js'
+import { freePort } from '@soundline/dev-stack/infra'
+import { firstLine, startNode, waitForHttp, type Child } from '../children.js'
 import { runLoad, type LoadResult } from '../load.js'
 import { fixed, table } from '../report.js'
 import { peakRssDuring, rssOf } from '../rss.js'

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
-import { firstLine, freePort, startNode, waitForHttp, type Child } from '../children.js'
+import { freePort } from '@soundline/dev-stack/infra'
+import { firstLine, startNode, waitForHttp, type Child } from '../children.js'
 import { runLoad, type LoadResult } from '../load.js'
 import { fixed, table } from '../report.js'
 import { exampleSong } from '../song.js'

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { availableServices } from '@soundline/local-stack/services'
+import { availableServices } from '@soundline/dev-stack/services'
 import { startNode } from '../children.js'
 import { fixed, table } from '../report.js'
 
@@ -33,7 +33,7 @@ export async function benchStartup(): Promise<string> {
   try {
     for (const run of ['empty data folder', 'existing data']) {
       const started = performance.now()
-      const stack = startNode(join(repoRoot, 'packages/local-stack/dist/cli.js'), { SOUNDLINE_DATA_DIR: dataDir })
+      const stack = startNode(join(repoRoot, 'packages/dev-stack/dist/cli.js'), { SOUNDLINE_DATA_DIR: dataDir })
       try {
         const deadline = started + 120_000
         while (!(await allReady(urls))) {
