@@ -43,7 +43,8 @@ export function helmMissing(): string | null {
 
 /**
  * Runs the chart tests when helm is there. Without it they cannot run: in CI that is a
- * failure (.ci/run builds helm first), elsewhere the file plans nothing and says why.
+ * failure (.ci/run builds helm first); elsewhere (`npm test` on a machine without helm)
+ * they are reported as skipped, saying why, beside the file's checks that need no helm.
  */
 export function withHelm(run: () => void): void {
   const missing = helmMissing()
@@ -51,7 +52,7 @@ export function withHelm(run: () => void): void {
     buildDependencies()
     run()
   } else if (process.env.CI) t.fail(missing)
-  else t.plan(0, missing)
+  else t.test('the checks that render with helm', { skip: missing }, async () => {})
 }
 
 let depsBuilt = false
