@@ -52,6 +52,11 @@ export class UnexpectedAnswerError extends Error {
   }
 }
 
+/** A success answer whose body the operation's schema does not allow: the provider broke the contract. */
+export class UnexpectedBodyError extends Error {
+  override name = 'UnexpectedBodyError'
+}
+
 /** The base of every provider client: calls an operation through the caller (a GuardedServiceClient). */
 export abstract class OperationClient {
   constructor(
@@ -79,7 +84,7 @@ export abstract class OperationClient {
     const schema = operation.success.body
     if (schema && !Value.Check(schema, value)) {
       const [first] = Value.Errors(schema, value)
-      throw new Error(
+      throw new UnexpectedBodyError(
         `${this.service} answered ${what} with a body its contract does not allow: ${first?.instancePath || '/'} ${first?.message ?? ''}`,
       )
     }

@@ -1,16 +1,24 @@
 import { IdParams, type ServiceCaller, type ServiceResponse } from '@soundline/platform'
 import { OperationClient, UnexpectedAnswerError, type Operations } from './operation.js'
+import { ResourceStatus } from './resources.js'
 
 /** The file's media type, as GET /resources/{id} answers it. */
 export const RESOURCE_CONTENT_TYPE = 'audio/mpeg'
 
-/** What the Resource Service's callers (the processor) use of it. */
+/** What the Resource Service's callers (the processor, the gateway's catalog) use of it. */
 export const RESOURCE_SERVICE_OPERATIONS = {
   download: {
     method: 'GET',
     path: '/resources/{id}',
     params: IdParams,
     success: { status: 200, contentType: RESOURCE_CONTENT_TYPE },
+    idempotent: true,
+  },
+  status: {
+    method: 'GET',
+    path: '/resources/{id}/status',
+    params: IdParams,
+    success: { status: 200, body: ResourceStatus },
     idempotent: true,
   },
 } as const satisfies Operations
@@ -34,5 +42,16 @@ export class ResourceServiceClient extends OperationClient {
       throw new UnexpectedAnswerError(this.service, response.status, `GET /resources/${id}`)
     }
     return response
+  }
+
+  /** Where the file is and how processing went; null when the resource does not exist. */
+  async status(id: number): Promise<ResourceStatus | null> {
+    const op = RESOURCE_SERVICE_OPERATIONS.status
+    const response = await this.call(op, { params: { id } })
+    if (response.status === 404) {
+      await response.discard()
+      return null
+    }
+    return this.expect<ResourceStatus>(op, response, `GET /resources/${id}/status`)
   }
 }
