@@ -1,4 +1,5 @@
 export { createApp, DEFAULT_BODY_LIMIT, type App, type AppOptions } from './app/create-app.js'
+export { serviceApp, type BuildApp, type ServiceAppDefinition, type ServicePlugin } from './app/service-app.js'
 export { documentedBody, type ServiceInfo } from './app/openapi.js'
 export { REQUEST_ID_HEADER } from './app/request-id.js'
 export { loadConfig, env, ConfigError, type ConfigSpec, type ConfigOf, type EnvReader } from './config/env.js'
