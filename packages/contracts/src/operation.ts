@@ -74,6 +74,15 @@ export abstract class OperationClient {
     )
   }
 
+  /** The success answer's JSON, or null for a 404 (the thing does not exist); anything else as expect(). */
+  protected async expectOrAbsent<T>(operation: Operation, response: ServiceResponse, what: string): Promise<T | null> {
+    if (response.status === 404) {
+      await response.discard()
+      return null
+    }
+    return this.expect<T>(operation, response, what)
+  }
+
   /** The success answer's JSON, checked against the operation's schema; anything else throws. */
   protected async expect<T>(operation: Operation, response: ServiceResponse, what: string): Promise<T> {
     if (response.status !== operation.success.status) {
