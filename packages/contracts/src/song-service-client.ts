@@ -38,12 +38,7 @@ export class SongServiceClient extends OperationClient {
   /** null when the resource has no song metadata. */
   async get(id: number): Promise<Song | null> {
     const op = SONG_SERVICE_OPERATIONS.get
-    const response = await this.call(op, { params: { id } })
-    if (response.status === 404) {
-      await response.discard()
-      return null
-    }
-    return this.expect<Song>(op, response, `GET /songs/${id}`)
+    return this.expectOrAbsent<Song>(op, await this.call(op, { params: { id } }), `GET /songs/${id}`)
   }
 
   /** The ids that had metadata; the rest had none, which is no error. */

@@ -20,8 +20,6 @@ const spec = {
 
   /** Off only for local experiments: then nothing needs a token. */
   AUTH_ENABLED: env.boolean(true),
-  /** Defaults to <AUTH_SERVICE_URL>/.well-known/jwks.json. */
-  JWKS_URL: env.optionalString(),
   JWT_ISSUER: env.string({ default: 'soundline-auth' }),
   JWT_AUDIENCE: env.string({ default: 'soundline' }),
   /** Background JWKS refresh; an unknown kid also triggers one (at most every JWKS_COOLDOWN_SECONDS). */
@@ -75,5 +73,5 @@ export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env):
   for (const name of Object.keys(UPSTREAM_SERVICES) as UpstreamName[]) {
     breakers[name] = breakerSettingsFromEnv(UPSTREAM_SERVICES[name], { env: environment, defaults: BREAKER_DEFAULTS[name] })
   }
-  return { ...config, JWKS_URL: config.JWKS_URL ?? new URL('/.well-known/jwks.json', config.AUTH_SERVICE_URL).toString(), breakers }
+  return { ...config, breakers }
 }

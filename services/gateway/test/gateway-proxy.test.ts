@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import t from 'tap'
 import { adminTokens, bearer, userTokens } from './tokens.js'
-import { portOf, startFakeResourceService, startGateway, startSongService, startUpstreams } from './upstreams.js'
+import { portOf, resourceStatus, startFakeResourceService, startGateway, startSongService, startUpstreams } from './upstreams.js'
 
 const upstreams = await startUpstreams()
 t.teardown(() => upstreams.stop())
@@ -177,15 +177,11 @@ t.test('GET /catalog/{id}: both parts, or the part it has and the missing one na
   await http('POST', `${fresh.base}/songs`, { json: song(30), headers: admin })
   const full = await http('GET', `${fresh.base}/catalog/30`, { headers: user })
   t.equal(full.status, 200)
-  t.strictSame(full.json, { id: 30, song: song(30), resource: { id: 30, state: 'PERMANENT', size: 1234 }, degraded: [], stale: [] })
+  t.strictSame(full.json, { id: 30, song: song(30), resource: resourceStatus(30), degraded: [], stale: [] })
   t.equal(full.headers.get('content-type'), 'application/json')
 
   const noSong = await http('GET', `${fresh.base}/catalog/31`, { headers: user })
-  t.strictSame(
-    noSong.json,
-    { id: 31, song: null, resource: { id: 31, state: 'PERMANENT', size: 1234 }, degraded: [], stale: [] },
-    'absent is not degraded',
-  )
+  t.strictSame(noSong.json, { id: 31, song: null, resource: resourceStatus(31), degraded: [], stale: [] }, 'absent is not degraded')
   t.equal((await http('GET', `${fresh.base}/catalog/404`, { headers: user })).status, 404, 'both absent')
   t.equal((await http('GET', `${fresh.base}/catalog/ABC`, { headers: user })).status, 400)
   t.equal((await http('GET', `${fresh.base}/catalog/30`)).status, 401)
@@ -196,7 +192,7 @@ t.test('GET /catalog/{id}: both parts, or the part it has and the missing one na
   await upstreams.song.stop()
   const degraded = await http('GET', `${fresh.base}/catalog/32`, { headers: user })
   t.equal(degraded.status, 200)
-  t.strictSame(degraded.json, { id: 32, song: null, resource: { id: 32, state: 'PERMANENT', size: 1234 }, degraded: ['song'], stale: [] })
+  t.strictSame(degraded.json, { id: 32, song: null, resource: resourceStatus(32), degraded: ['song'], stale: [] })
   upstreams.song = await startSongService(upstreams.databases.song, songPort)
 
   // The resource side down.

@@ -114,6 +114,20 @@ export async function startGateway(
   return running(await buildGateway(config, silent('gateway')))
 }
 
+/** What the stand-in answers to GET /resources/{id}/status: the contract's shape (the catalog's client checks it). */
+export const resourceStatus = (id: number) => ({
+  id,
+  state: 'PERMANENT',
+  storageId: 2,
+  bucket: 'permanent',
+  key: `resources/${id}.mp3`,
+  size: 1234,
+  sha256: 'ab'.repeat(32),
+  failureReason: null,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+})
+
 export interface FakeResourceService extends Running {
   /** Headers of the last request it received. */
   lastHeaders: IncomingHttpHeaders | undefined
@@ -148,7 +162,7 @@ export async function startFakeResourceService(port = 0): Promise<FakeResourceSe
     const status = /^\/resources\/(\d+)\/status$/.exec(url.pathname)
     if (request.method === 'GET' && status) {
       if (status[1] === '404') return json(404, { errorMessage: 'Resource with ID=404 not found', errorCode: '404' })
-      return json(200, { id: Number(status[1]), state: 'PERMANENT', size: 1234 })
+      return json(200, resourceStatus(Number(status[1])))
     }
     if ((request.method === 'GET' || request.method === 'HEAD') && /^\/resources\/\d+$/.test(url.pathname)) {
       const total = Number(url.searchParams.get('bytes') ?? 1024)

@@ -1,5 +1,5 @@
 import { createLogger } from '@soundline/platform'
-import { http, listenOnFreePort, startTestDatabase } from '@soundline/dev-stack/testing'
+import { http, listenOnFreePort, startTestDatabase, validationError } from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadSongServiceConfig } from '../src/config.js'
@@ -72,18 +72,17 @@ t.test('path ids that are not canonical positive integers are rejected, quoted r
 t.test('validation: every missing field is named with its own message', async (t) => {
   const res = await http('POST', `${base}/songs`, { json: {} })
   t.equal(res.status, 400)
-  t.strictSame(res.json, {
-    errorMessage: 'Validation error',
-    details: {
+  t.strictSame(
+    res.json,
+    validationError({
       id: 'Resource ID is required',
       name: 'Song name is required',
       artist: 'Artist name is required',
       album: 'Album name is required',
       duration: 'Duration is required',
       year: 'Year is required',
-    },
-    errorCode: '400',
-  })
+    }),
+  )
   t.equal(res.headers.get('content-type'), 'application/json')
 })
 
@@ -92,16 +91,15 @@ t.test('validation: invalid values get the invalid message, only for failing fie
     json: { id: 2, name: '', artist: 'x'.repeat(101), album: 'Ok album', duration: '2:59', year: '1899' },
   })
   t.equal(res.status, 400)
-  t.strictSame(res.json, {
-    errorMessage: 'Validation error',
-    details: {
+  t.strictSame(
+    res.json,
+    validationError({
       name: 'Song name must be between 1 and 100 characters',
       artist: 'Artist name must be between 1 and 100 characters',
       duration: 'Duration must be in mm:ss format with leading zeros',
       year: 'Year must be between 1900 and 2099',
-    },
-    errorCode: '400',
-  })
+    }),
+  )
 })
 
 t.test('validation: wrong types, nulls, blanks and huge values', async (t) => {
@@ -146,7 +144,7 @@ t.test('control characters in any text field: 400 naming the field, never a data
   ] as const) {
     const res = await http('POST', `${base}/songs`, { json: { ...queen, id: 5, [field]: value } })
     t.equal(res.status, 400, `${field} ${JSON.stringify(value)}`)
-    t.strictSame(res.json, { errorMessage: 'Validation error', details: { [field]: messages[field] }, errorCode: '400' })
+    t.strictSame(res.json, validationError({ [field]: messages[field] }))
   }
   t.equal((await http('GET', `${base}/songs/5`)).status, 404, 'nothing was stored')
 })
@@ -162,11 +160,10 @@ t.test("internal upsert: creates, replaces with the sender's values, repeats har
 
   const invalid = await http('PUT', `${base}/internal/songs/21`, { json: { ...fields, year: '1899', name: 'a\u0000' } })
   t.equal(invalid.status, 400)
-  t.strictSame(invalid.json, {
-    errorMessage: 'Validation error',
-    details: { name: 'Song name must be between 1 and 100 characters', year: 'Year must be between 1900 and 2099' },
-    errorCode: '400',
-  })
+  t.strictSame(
+    invalid.json,
+    validationError({ name: 'Song name must be between 1 and 100 characters', year: 'Year must be between 1900 and 2099' }),
+  )
   const badId = await http('PUT', `${base}/internal/songs/0`, { json: fields })
   t.strictSame(badId.json, { errorMessage: "Invalid value '0' for ID. Must be a positive integer", errorCode: '400' })
   t.equal((await http('GET', `${base}/songs/21`)).status, 404, 'nothing stored for a refused body')
@@ -233,11 +230,7 @@ t.test('DELETE CSV errors', async (t) => {
 
   const missing = await http('DELETE', `${base}/songs`)
   t.equal(missing.status, 400)
-  t.strictSame(missing.json, {
-    errorMessage: 'Validation error',
-    details: { id: 'Parameter id is required: a comma-separated list of ids' },
-    errorCode: '400',
-  })
+  t.strictSame(missing.json, validationError({ id: 'Parameter id is required: a comma-separated list of ids' }))
 })
 
 t.test('unknown routes answer 404 in the contract form', async (t) => {

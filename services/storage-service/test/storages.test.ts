@@ -1,6 +1,6 @@
 import { HeadBucketCommand } from '@aws-sdk/client-s3'
 import { createLogger } from '@soundline/platform'
-import { http, listenOnFreePort, startTestDatabase, startTestS3, testS3Client } from '@soundline/dev-stack/testing'
+import { http, listenOnFreePort, startTestDatabase, startTestS3, testS3Client, validationError } from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadStorageServiceConfig } from '../src/config.js'
@@ -65,22 +65,20 @@ t.test('POST creates the storage and its bucket; lists are ordered by id and fil
 t.test('validation messages', async (t) => {
   const missing = await http('POST', `${base}/storages`, { json: {} })
   t.equal(missing.status, 400)
-  t.strictSame(missing.json, {
-    errorMessage: 'Validation error',
-    details: { storageType: 'Storage type is required', bucket: 'Bucket is required', path: 'Path is required' },
-    errorCode: '400',
-  })
+  t.strictSame(
+    missing.json,
+    validationError({ storageType: 'Storage type is required', bucket: 'Bucket is required', path: 'Path is required' }),
+  )
   const invalid = await http('POST', `${base}/storages`, { json: { storageType: 'COLD', bucket: 'Bad_Bucket', path: 'files' } })
   t.equal(invalid.status, 400)
-  t.strictSame(invalid.json, {
-    errorMessage: 'Validation error',
-    details: {
+  t.strictSame(
+    invalid.json,
+    validationError({
       storageType: 'Storage type must be STAGING or PERMANENT',
       bucket: BUCKET_MESSAGE,
       path: PATH_MESSAGE,
-    },
-    errorCode: '400',
-  })
+    }),
+  )
   for (const bucket of ['ab', 'a'.repeat(64), '-abc', 'abc-', 'a..b', '192.168.1.1', 'UPPER', 42]) {
     const res = await http('POST', `${base}/storages`, { json: { storageType: 'STAGING', bucket, path: '/x' } })
     t.equal(res.status, 400, `bucket ${String(bucket)} is refused`)
@@ -88,11 +86,7 @@ t.test('validation messages', async (t) => {
   }
   const badType = await http('GET', `${base}/storages?type=staging`)
   t.equal(badType.status, 400)
-  t.strictSame(badType.json, {
-    errorMessage: 'Validation error',
-    details: { type: 'Storage type must be STAGING or PERMANENT' },
-    errorCode: '400',
-  })
+  t.strictSame(badType.json, validationError({ type: 'Storage type must be STAGING or PERMANENT' }))
   t.equal(((await http('GET', `${base}/storages`)).json as unknown[]).length, 3, 'nothing was stored')
 })
 
@@ -125,7 +119,7 @@ t.test('buckets S3 refuses are refused here, before a bucket or a row exists', a
   for (const bucket of refused) {
     const res = await http('POST', `${base}/storages`, { json: { storageType: 'STAGING', bucket, path: '/x' } })
     t.equal(res.status, 400, `bucket ${JSON.stringify(bucket)} is refused`)
-    t.strictSame(res.json, { errorMessage: 'Validation error', details: { bucket: BUCKET_MESSAGE }, errorCode: '400' })
+    t.strictSame(res.json, validationError({ bucket: BUCKET_MESSAGE }))
     if (!bucket.includes('\u0000')) t.notOk(await bucketExists(bucket), `no bucket ${bucket}`)
   }
   for (const bucket of ['abc', 'a'.repeat(63), 'my.bucket-1', 'xn-a', 'sthree', 's3alias-first', '1.2.3.4.5']) {
@@ -154,7 +148,7 @@ t.test('paths are normalised key prefixes: no empty, . or .. segments, no contro
   for (const path of refused) {
     const res = await http('POST', `${base}/storages`, { json: { storageType: 'STAGING', bucket: 'paths-bucket', path } })
     t.equal(res.status, 400, `path ${JSON.stringify(path)} is refused`)
-    t.strictSame(res.json, { errorMessage: 'Validation error', details: { path: PATH_MESSAGE }, errorCode: '400' })
+    t.strictSame(res.json, validationError({ path: PATH_MESSAGE }))
   }
   for (const path of ['/', '/files', '/a/b/c', '/.hidden/x', '/a..b/...', '/v1.2/~user_x', `/${'a'.repeat(511)}`]) {
     const res = await http('POST', `${base}/storages`, { json: { storageType: 'STAGING', bucket: 'paths-bucket', path } })
@@ -165,11 +159,7 @@ t.test('paths are normalised key prefixes: no empty, . or .. segments, no contro
 t.test('a query string with control characters is refused in the validation form', async (t) => {
   const res = await http('GET', `${base}/storages?type=STAGING%00`)
   t.equal(res.status, 400)
-  t.strictSame(res.json, {
-    errorMessage: 'Validation error',
-    details: { type: 'Storage type must be STAGING or PERMANENT' },
-    errorCode: '400',
-  })
+  t.strictSame(res.json, validationError({ type: 'Storage type must be STAGING or PERMANENT' }))
 })
 
 t.test('readiness reports db and s3', async (t) => {

@@ -39,3 +39,6 @@ export async function http(method: string, url: string, options: HttpRequestOpti
   }
   return { status: response.status, headers: response.headers, text, json }
 }
+
+/** The contract's body for a request its schema refused (docs/contract.md): each field with its reason. */
+export const validationError = (details: Record<string, string>) => ({ errorMessage: 'Validation error', details, errorCode: '400' })

@@ -11,7 +11,7 @@ export {
   type S3ServerOptions,
 } from './s3-server.js'
 export { servePglite, type PgliteBackend, type PgliteServer, type ServePgliteOptions } from './pglite-server.js'
-export { listenOnFreePort, http, type HttpResult, type HttpRequestOptions } from './http.js'
+export { listenOnFreePort, http, validationError, type HttpResult, type HttpRequestOptions } from './http.js'
 export { makeMp3, fakeMp3Bytes, truncatedMp3, pngBytes, wavBytes, QUEEN_TAGS, type Mp3Options, type Mp3Tag } from './mp3.js'
 export { kafkaBrokers, eventually, waitUntilReady, collectEvents, publisherFor, type ReceivedMessage, type Teardown } from './kafka.js'
 export { writeBytes } from './stream-bytes.js'
@@ -19,3 +19,4 @@ export { deadAddress } from './addresses.js'
 export { freePort, freePorts } from '../infra/ports.js'
 export { currentSigningKey, strangerKey, mint, forgedTokens, type SigningKey, type MintOptions } from './tokens.js'
 export { startService, type RunningService, type StartServiceOptions } from './service.js'
+export { checkContract, type Drift } from './contract.js'

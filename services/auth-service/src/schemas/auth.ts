@@ -75,17 +75,5 @@ export const Account = Type.Object({
 
 export const RotatedKey = Type.Object({ kid: Type.String() })
 
-export const Jwks = Type.Object({
-  keys: Type.Array(
-    Type.Object({
-      kty: Type.String(),
-      kid: Type.String(),
-      alg: Type.String(),
-      use: Type.String(),
-      crv: Type.Optional(Type.String()),
-      x: Type.Optional(Type.String()),
-      n: Type.Optional(Type.String()),
-      e: Type.Optional(Type.String()),
-    }),
-  ),
-})
+// What verifiers read lives with the Auth Service's client in packages/contracts.
+export { Jwks } from '@soundline/contracts'

@@ -50,21 +50,8 @@ export const RangeHeaders = Type.Object({
   ),
 })
 
-export const ResourceState = Type.Union([Type.Literal('STAGING'), Type.Literal('PERMANENT'), Type.Literal('FAILED')])
-
-export const ResourceStatus = Type.Object({
-  id: Type.Integer({ minimum: 1 }),
-  state: ResourceState,
-  storageId: Type.Integer(),
-  bucket: Type.String(),
-  key: Type.String(),
-  size: Type.Integer({ description: 'Bytes' }),
-  sha256: Type.String({ description: 'Hex SHA-256 of the file' }),
-  failureReason: Type.Union([Type.String(), Type.Null()], { description: 'Why processing failed; null unless FAILED' }),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-})
-export type ResourceStatus = Static<typeof ResourceStatus>
+// What callers read of GET /resources/{id}/status lives with its client in packages/contracts.
+export { ResourceState, ResourceStatus } from '@soundline/contracts'
 
 /** A deletion saga as the internal admin endpoints show it (docs/consistency.md "The deletion saga"). */
 export const SagaStateName = Type.Union([Type.Literal('RUNNING'), Type.Literal('FAILED'), Type.Literal('COMPLETED')])

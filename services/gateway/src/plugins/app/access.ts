@@ -1,9 +1,8 @@
 import rateLimit from '@fastify/rate-limit'
-import { bearerToken, tooManyRequests, TrustedProxies, unauthorized } from '@soundline/platform'
+import { AuthServiceClient } from '@soundline/contracts'
+import { bearerToken, ServiceClient, tooManyRequests, TrustedProxies, unauthorized } from '@soundline/platform'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { JSONWebKeySet } from 'jose'
-import { request as undiciRequest } from 'undici'
 import type { GatewayConfig } from '../../config.js'
 import { authorize, TokenVerifier, type Identity } from '../../domain/identity.js'
 import { JwksCache } from '../../domain/jwks-cache.js'
@@ -26,15 +25,6 @@ declare module 'fastify' {
   }
 }
 
-async function fetchJwks(url: string, timeoutMs: number): Promise<JSONWebKeySet> {
-  const response = await undiciRequest(url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
-  if (response.statusCode !== 200) {
-    await response.body.dump()
-    throw new Error(`JWKS answered ${response.statusCode}`)
-  }
-  return (await response.body.json()) as JSONWebKeySet
-}
-
 /**
  * Who may call what, on every gateway route (health, metrics and docs stay
  * open): a valid token for reads and writes, the admin role for writes to
@@ -43,7 +33,13 @@ async function fetchJwks(url: string, timeoutMs: number): Promise<JSONWebKeySet>
  */
 export default fp<{ config: GatewayConfig }>(
   async (app, { config }) => {
-    const jwks = new JwksCache(() => fetchJwks(config.JWKS_URL ?? '', config.UPSTREAM_TIMEOUT_MS), {
+    // Without the Auth Service's breaker: the cache is the keys' own guard (it keeps the last good set, the
+    // cooldown spaces refreshes), and an open circuit would delay the refresh after a recovery and count a keys
+    // outage against the proxied /auth calls.
+    const authService = new AuthServiceClient(
+      new ServiceClient({ name: 'auth-service', baseUrl: config.AUTH_SERVICE_URL, timeoutMs: config.UPSTREAM_TIMEOUT_MS }),
+    )
+    const jwks = new JwksCache(() => authService.jwks(), {
       refreshMs: config.JWKS_REFRESH_SECONDS * 1000,
       cooldownMs: config.JWKS_COOLDOWN_SECONDS * 1000,
     })

@@ -14,7 +14,8 @@
  * What it would bring (streaming both ways, hop-by-hop rules) is the little
  * code in forwarding.ts.
  */
-import { HttpError, type App, type TrustedProxies } from '@soundline/platform'
+import { UnexpectedAnswerError, UnexpectedBodyError } from '@soundline/contracts'
+import { HttpError, type App, type ServiceCaller, type TrustedProxies } from '@soundline/platform'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Readable } from 'node:stream'
@@ -22,7 +23,7 @@ import type { Part } from '../../domain/catalog.js'
 import type { CacheHit, ResponseCache } from '../../domain/response-cache.js'
 import { cacheSlot, invalidatedGroups, isIdempotent, type CacheSlot, type UpstreamName } from '../../domain/routing.js'
 import { copyResponseHeaders, hasBody, upstreamHeaders } from './forwarding.js'
-import { UpstreamServerError, type Upstream, type UpstreamCall, type UpstreamResponse } from './upstream-client.js'
+import { callerOf, UpstreamServerError, type Upstream, type UpstreamCall, type UpstreamResponse } from './upstream-client.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -67,26 +68,33 @@ export class Proxy {
     return this.send(reply, response)
   }
 
-  /** A JSON part of an aggregated answer, through the cache when the path has a slot. */
-  async part<T>(request: FastifyRequest, name: UpstreamName, path: string): Promise<Part<T>> {
+  /**
+   * A part of an aggregated answer, read by a contracts client through the
+   * upstream (null: absent), and through the cache when `path` has a slot.
+   */
+  async part<T>(
+    request: FastifyRequest,
+    name: UpstreamName,
+    path: string,
+    read: (caller: ServiceCaller) => Promise<T | null>,
+  ): Promise<Part<T>> {
     const slot = cacheSlot('GET', path)
     const hit = slot ? await this.cache.lookup(slot) : undefined
     if (hit?.fresh) return { kind: 'found', value: JSON.parse(hit.entry.body) as T }
-    const call: UpstreamCall = { method: 'GET', path, headers: upstreamHeaders(request, request.gatewayIdentity, this.proxies) }
+    const upstream = this.upstreams[name]
     try {
-      const response = await this.upstreams[name].call(call, true)
-      if (response.statusCode !== 200) {
-        await response.body.dump()
-        return { kind: 'absent' }
-      }
-      const body = await response.body.text()
-      if (slot) await this.cache.save(slot, { status: 200, contentType: 'application/json', body })
-      return { kind: 'found', value: JSON.parse(body) as T }
+      const value = await read(callerOf(upstream, upstreamHeaders(request, request.gatewayIdentity, this.proxies)))
+      if (value === null) return { kind: 'absent' }
+      if (slot) await this.cache.save(slot, { status: 200, contentType: 'application/json', body: JSON.stringify(value) })
+      return { kind: 'found', value }
     } catch (error) {
-      if (!upstreamDown(error)) throw error
-      if (error instanceof UpstreamServerError) await error.response.body.dump()
+      // Any other answer below 500 leaves nothing to show, as a 404 does.
+      if (error instanceof UnexpectedAnswerError && error.status < 500) return { kind: 'absent' }
+      // A 5xx, or a body its contract does not allow: the part's service is not working.
+      const broken = error instanceof UnexpectedAnswerError || error instanceof UnexpectedBodyError
+      if (!broken && !upstreamDown(error)) throw error
       if (hit) {
-        this.upstreams[name].guard.recordFallback()
+        upstream.guard.recordFallback()
         return { kind: 'found', value: JSON.parse(hit.entry.body) as T, stale: true }
       }
       return { kind: 'unavailable', retryAfterSeconds: Number((error as HttpError).headers?.['retry-after'] ?? 1) }

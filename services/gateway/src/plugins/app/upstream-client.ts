@@ -1,6 +1,6 @@
-import { HttpError, httpErrors } from '@soundline/platform'
+import { HttpError, httpErrors, type ServiceCaller, type ServiceResponse } from '@soundline/platform'
 import type { IncomingHttpHeaders } from 'node:http'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
 import type { CallGuard } from '../../domain/guard.js'
@@ -138,5 +138,49 @@ export class Upstream {
     const failure = httpErrors.serviceUnavailable(`${this.service} is unavailable: ${reason}`, 1)
     failure.cause = error
     return failure
+  }
+}
+
+function serviceResponse(response: UpstreamResponse): ServiceResponse {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(response.headers)) {
+    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one)
+  }
+  return {
+    status: response.statusCode,
+    headers,
+    json: async <T>() => (await response.body.json()) as T,
+    stream: () => response.body,
+    discard: () => response.body.dump(),
+  }
+}
+
+/**
+ * The upstream as the caller of a contracts client (docs/architecture.md
+ * "Contracts"), for the calls the gateway makes for itself: they share the
+ * upstream's pool, breaker and retries with the proxied traffic. A 5xx is
+ * returned as an answer (the breaker has counted it), as GuardedServiceClient does.
+ */
+export function callerOf(upstream: Upstream, headers: Record<string, string | string[]> = {}): ServiceCaller {
+  return {
+    async request(method, path, request = {}, options = {}) {
+      const json = request.json === undefined ? undefined : Buffer.from(JSON.stringify(request.json))
+      const call: UpstreamCall = {
+        method,
+        path,
+        headers: {
+          ...headers,
+          ...request.headers,
+          ...(json ? { 'content-type': 'application/json', 'content-length': String(json.length) } : {}),
+        },
+        ...(json ? { body: Readable.from([json]) } : {}),
+      }
+      try {
+        return serviceResponse(await upstream.call(call, options.idempotent === true && json === undefined))
+      } catch (error) {
+        if (error instanceof UpstreamServerError) return serviceResponse(error.response)
+        throw error
+      }
+    },
   }
 }

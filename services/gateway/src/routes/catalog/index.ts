@@ -1,8 +1,13 @@
+import {
+  pathOf,
+  RESOURCE_SERVICE_OPERATIONS,
+  ResourceServiceClient,
+  SONG_SERVICE_OPERATIONS,
+  SongServiceClient,
+} from '@soundline/contracts'
 import { ErrorBody, IdParams, parsePathId, type App } from '@soundline/platform'
 import { catalogEntry } from '../../domain/catalog.js'
 import { CatalogEntry } from '../../schemas/catalog.js'
-
-type Json = Record<string, unknown>
 
 export default async function catalogRoutes(app: App): Promise<void> {
   app.get('/:id', {
@@ -16,9 +21,15 @@ export default async function catalogRoutes(app: App): Promise<void> {
     config: { gatewayAccess: 'user' },
     handler: async (request) => {
       const id = parsePathId(request.params.id)
-      return catalogEntry<Json, Json>(id, {
-        song: (songId) => app.gatewayProxy.part<Json>(request, 'song', `/songs/${songId}`),
-        resource: (resourceId) => app.gatewayProxy.part<Json>(request, 'resource', `/resources/${resourceId}/status`),
+      return catalogEntry(id, {
+        song: (songId) =>
+          app.gatewayProxy.part(request, 'song', pathOf(SONG_SERVICE_OPERATIONS.get, { id: songId }), (caller) =>
+            new SongServiceClient(caller).get(songId),
+          ),
+        resource: (resourceId) =>
+          app.gatewayProxy.part(request, 'resource', pathOf(RESOURCE_SERVICE_OPERATIONS.status, { id: resourceId }), (caller) =>
+            new ResourceServiceClient(caller).status(resourceId),
+          ),
       })
     },
   })

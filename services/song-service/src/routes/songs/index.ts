@@ -1,10 +1,9 @@
 import {
   ErrorBody,
-  IdCsvQuery,
-  IdParams,
   IdResponse,
-  IdsResponse,
   BadRequestBody,
+  deleteByIdsSchema,
+  getByIdSchema,
   parseIdCsv,
   parsePathId,
   type App,
@@ -23,22 +22,12 @@ export default async function songRoutes(app: App): Promise<void> {
   })
 
   app.get('/:id', {
-    schema: {
-      summary: 'Get the song metadata of a resource',
-      tags: ['songs'],
-      params: IdParams,
-      response: { 200: Song, 400: ErrorBody, 404: ErrorBody },
-    },
+    schema: getByIdSchema({ summary: 'Get the song metadata of a resource', tag: 'songs' }, Song),
     handler: async (request) => app.songCatalog.get(parsePathId(request.params.id)),
   })
 
   app.delete('', {
-    schema: {
-      summary: 'Delete song metadata by resource ids',
-      tags: ['songs'],
-      querystring: IdCsvQuery,
-      response: { 200: IdsResponse, 400: ErrorBody },
-    },
+    schema: deleteByIdsSchema({ summary: 'Delete song metadata by resource ids', tag: 'songs' }),
     handler: async (request) => app.songCatalog.delete(parseIdCsv(request.query.id)),
   })
 }

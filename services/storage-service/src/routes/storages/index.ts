@@ -1,4 +1,4 @@
-import { ErrorBody, IdCsvQuery, IdResponse, IdsResponse, BadRequestBody, parseIdCsv, type App } from '@soundline/platform'
+import { ErrorBody, IdResponse, BadRequestBody, deleteByIdsSchema, parseIdCsv, type App } from '@soundline/platform'
 import { NewStorage, StorageList, StorageQuery } from '../../schemas/storages.js'
 
 export default async function storageRoutes(app: App): Promise<void> {
@@ -23,12 +23,7 @@ export default async function storageRoutes(app: App): Promise<void> {
   })
 
   app.delete('', {
-    schema: {
-      summary: 'Delete storages by ids',
-      tags: ['storages'],
-      querystring: IdCsvQuery,
-      response: { 200: IdsResponse, 400: ErrorBody },
-    },
+    schema: deleteByIdsSchema({ summary: 'Delete storages by ids', tag: 'storages' }),
     handler: async (request) => app.storageRegistry.delete(parseIdCsv(request.query.id)),
   })
 }
