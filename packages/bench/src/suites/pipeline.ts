@@ -331,7 +331,14 @@ async function latency(stack: PipelineStack, s3: S3Client, figures: Figures): Pr
 export async function benchPipeline(figures: Figures): Promise<string> {
   // The bench process's own S3 client; the services get the same variable from the stack.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
-  const stack = await startPipelineStack({ resourceEnv: { MAX_UPLOAD_BYTES: String(300 * MIB) } })
+  // BENCH_PROFILE_DIR: the Resource Service writes a V8 CPU profile there when it stops (docs/performance.md).
+  const profileDir = process.env.BENCH_PROFILE_DIR
+  const stack = await startPipelineStack({
+    resourceEnv: {
+      MAX_UPLOAD_BYTES: String(300 * MIB),
+      ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+    },
+  })
   const startupRss = await rssOf(stack.resourcePid)
   figures.set('resource_rss_after_start_mib', startupRss / MIB)
   const s3 = createS3Client({
