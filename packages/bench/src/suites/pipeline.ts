@@ -334,10 +334,8 @@ export async function benchPipeline(figures: Figures): Promise<string> {
   // BENCH_PROFILE_DIR: the Resource Service writes a V8 CPU profile there when it stops (docs/performance.md).
   const profileDir = process.env.BENCH_PROFILE_DIR
   const stack = await startPipelineStack({
-    resourceEnv: {
-      MAX_UPLOAD_BYTES: String(300 * MIB),
-      ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
-    },
+    resourceEnv: { MAX_UPLOAD_BYTES: String(300 * MIB) },
+    resourceNodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   })
   const startupRss = await rssOf(stack.resourcePid)
   figures.set('resource_rss_after_start_mib', startupRss / MIB)
