@@ -96,6 +96,8 @@ async function uploadLoad(base: string, body: Buffer, files: number): Promise<{ 
     method: 'POST',
     connections: CONCURRENCY,
     amount: files,
+    // autocannon's default is 10 s: a 20 MiB upload at 8 concurrent on a loaded 2-core machine takes longer.
+    timeout: PIPELINE_DEADLINE_MS / 1000,
     headers: { 'content-type': 'audio/mpeg' },
     body,
     requests: [
