@@ -10,8 +10,8 @@ export interface Child {
  * Runs a Node script in its own process, so the server under test and the
  * load generator do not share a core.
  */
-export function startNode(script: string, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [script], {
+export function startNode(script: string, env: Record<string, string>, nodeArgs: string[] = []): Child {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })

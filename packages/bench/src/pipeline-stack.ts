@@ -35,7 +35,10 @@ async function startPglite(): Promise<{ url: string; child: Child }> {
   return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, child }
 }
 
-export async function startPipelineStack(options: { resourceEnv?: Record<string, string> } = {}): Promise<PipelineStack> {
+export async function startPipelineStack(
+  // resourceNodeArgs: Node flags for the Resource Service (--cpu-prof is refused in NODE_OPTIONS).
+  options: { resourceEnv?: Record<string, string>; resourceNodeArgs?: string[] } = {},
+): Promise<PipelineStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'soundline-bench-'))
   const children: Child[] = []
   let kafka: RunningKafka | undefined
@@ -80,7 +83,7 @@ export async function startPipelineStack(options: { resourceEnv?: Record<string,
       const database = databases.get(name)
       const own = name === 'resource-service' ? options.resourceEnv : {}
       const env = { ...common, PORT: String(ports.get(name)), ...(database ? { DATABASE_URL: database.url } : {}), ...own }
-      const child = startNode(join(repoRoot, serviceEntry(name)), env)
+      const child = startNode(join(repoRoot, serviceEntry(name)), env, name === 'resource-service' ? options.resourceNodeArgs : [])
       children.push(child)
       await waitForHttp(`${url(name)}/health/ready`, 60_000)
       started.set(name, child)

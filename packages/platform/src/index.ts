@@ -61,7 +61,7 @@ export {
   type ServiceRequest,
   type ServiceResponse,
 } from './clients/service-client.js'
-export { uploadStream, MIN_PART_BYTES, DEFAULT_PART_BYTES, type UploadStreamOptions } from './s3/upload-stream.js'
+export { uploadStream, BodyLengthMismatchError, MIN_PART_BYTES, DEFAULT_PART_BYTES, type UploadStreamOptions } from './s3/upload-stream.js'
 export { bearerToken, unauthorized, forbidden } from './http/bearer.js'
 export { TrustedProxies, type TrustedProxiesOptions } from './http/client-address.js'
 export { parseTraceparent, nextTraceparent, type TraceParent } from './http/trace-context.js'

@@ -1,14 +1,21 @@
 // uploadStream against a real S3 server of this test's own (it is stopped
 // midway): a failed body aborts the multipart upload, and an abort that fails
-// too is logged instead of swallowed.
+// too is logged instead of swallowed; a body of declared length goes as one
+// PutObject, and a failed or wrong-length one leaves no object.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
-import { CreateBucketCommand, ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3'
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+} from '@aws-sdk/client-s3'
 import { pino } from 'pino'
 import t, { type Test } from 'tap'
-import { createS3Client, MIN_PART_BYTES, uploadStream } from '@soundline/platform'
+import { BodyLengthMismatchError, createS3Client, MIN_PART_BYTES, uploadStream } from '@soundline/platform'
 import { startS3Server, testS3Binary, TEST_CREDENTIALS } from '@soundline/dev-stack/testing'
 
 const lines: { level: number; msg: string; uploadId?: string; bucket?: string }[] = []
@@ -81,4 +88,56 @@ t.test('an abort that fails is logged as a warning, and the original error still
   const warned = lines.filter((line) => line.level === 40)
   t.equal(warned.length, 1, 'one warning')
   t.match(warned[0], { msg: /could not abort a failed multipart upload/, bucket: 'uploads', uploadId: /.+/ })
+})
+
+/** The keys in the bucket: a failed upload must leave none. */
+async function keys(s3: Awaited<ReturnType<typeof privateServer>>['s3']): Promise<string[]> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'uploads' }))
+  return (listed.Contents ?? []).map((object) => object.Key ?? '')
+}
+
+t.test('a body of declared length larger than a part: stored whole, as one object, no multipart upload', async (t) => {
+  const { s3 } = await privateServer(t)
+  const bytes = Buffer.alloc(2 * MIN_PART_BYTES + 123, 7)
+  const body = Readable.from([bytes.subarray(0, MIN_PART_BYTES), bytes.subarray(MIN_PART_BYTES)])
+  const result = await uploadStream(s3, { bucket: 'uploads', key: 'c.mp3', body, contentLength: bytes.length, partBytes: MIN_PART_BYTES })
+  t.equal(result.size, bytes.length)
+  const stored = await s3.send(new GetObjectCommand({ Bucket: 'uploads', Key: 'c.mp3' }))
+  t.ok(Buffer.from(await (stored.Body?.transformToByteArray() ?? new Uint8Array())).equals(bytes), 'the same bytes')
+  t.notMatch(stored.ETag ?? '', /-\d+"?$/, 'a single-part ETag (no multipart upload)')
+  const left = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'uploads' }))
+  t.same(left.Uploads ?? [], [])
+})
+
+t.test('a body of declared length that fails midway: the body error rethrown, nothing stored', async (t) => {
+  const { s3 } = await privateServer(t)
+  const { body, error } = failingBody(async () => undefined)
+  await t.rejects(uploadStream(s3, { bucket: 'uploads', key: 'd.mp3', body, contentLength: 3 * MIN_PART_BYTES, logger }), error)
+  t.same(await keys(s3), [], 'no object')
+})
+
+t.test('a body shorter or longer than declared: BodyLengthMismatchError, nothing stored', async (t) => {
+  const { s3 } = await privateServer(t)
+  for (const [declared, actual] of [
+    [1000, 999],
+    [1000, 1001],
+  ] as const) {
+    const body = Readable.from([Buffer.alloc(actual, 1)])
+    await t.rejects(
+      uploadStream(s3, { bucket: 'uploads', key: `e-${actual}.mp3`, body, contentLength: declared }),
+      BodyLengthMismatchError,
+      `${actual} bytes declared as ${declared}`,
+    )
+  }
+  t.same(await keys(s3), [], 'no object')
+})
+
+t.test('a body that failed before the upload began: its error, nothing stored', async (t) => {
+  const { s3 } = await privateServer(t)
+  const error = new Error('gone before it started')
+  const body = new Readable({ read() {} })
+  body.on('error', () => undefined)
+  body.destroy(error)
+  await t.rejects(uploadStream(s3, { bucket: 'uploads', key: 'f.mp3', body, contentLength: 10 }), error)
+  t.same(await keys(s3), [])
 })

@@ -2,7 +2,7 @@
 // refused as too large and a client that hangs up mid-body. Neither may leave
 // an object, a multipart upload's parts or a row behind, and a client hanging
 // up is the client's doing: not an S3 outage in the log, the metrics or a breaker.
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { Writable } from 'node:stream'
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import { defaultClassifier, loggerOptions } from '@soundline/platform'
@@ -92,36 +92,53 @@ t.test('a chunked upload refused as too large leaves no parts, no object, no row
   )
 })
 
-t.test('a client that hangs up mid-body: info "client closed the upload", counted, nothing left, no 503', async (t) => {
-  const before = await clientAborts()
-  lines.length = 0
-  const socket = connect({ host: '127.0.0.1', port })
-  await new Promise<void>((resolve) => socket.once('connect', resolve))
-  socket.write(
-    // Declared within the limit, so only the hang-up can end it.
-    `POST /resources HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/mpeg\r\nContent-Length: ${LIMIT - 1}\r\n\r\n`,
-  )
-  // 10 MiB: past the first 8 MiB part, so a multipart upload is open when the client goes.
-  const sent = song.subarray(0, 10 * MiB)
-  for (let offset = 0; offset < sent.length; offset += 256 * 1024) {
-    if (!socket.write(sent.subarray(offset, offset + 256 * 1024))) await new Promise((resolve) => socket.once('drain', resolve))
+/** Writes `bytes` in 256 KiB pieces, each once the socket took the last (what the service reads, it streams on). */
+async function writeAll(socket: Socket, bytes: Buffer, piece: (chunk: Buffer) => Buffer = (chunk) => chunk): Promise<void> {
+  for (let offset = 0; offset < bytes.length; offset += 256 * 1024) {
+    const written = new Promise<void>((resolve, reject) => {
+      socket.write(piece(bytes.subarray(offset, offset + 256 * 1024)), (error) => (error ? reject(error) : resolve()))
+    })
+    await written
   }
-  // Let the service read what was sent (and upload the first part) before hanging up.
-  await eventually(async () => {
-    const uploads = await stack.s3.send(new ListMultipartUploadsCommand({ Bucket: stack.stagingBucket }))
-    return (uploads.Uploads ?? []).length > 0
-  }, 'the first part to reach S3')
-  socket.destroy()
+}
 
-  await eventually(async () => (await clientAborts()) === before + 1, 'the abort to be counted')
-  t.same(await leftovers(), { uploads: 0, objects: 0, rows: 0 }, 'no parts, no object, no row')
-  const closed = lines.filter((line) => line.msg === 'client closed the upload')
-  t.equal(closed.length, 1, 'logged once')
-  t.equal(closed[0]?.level, 'info', 'at info')
-  t.same(
-    lines.filter((line) => line.level === 'error' || /unavailable|abort|object storage/i.test(line.msg)),
-    [],
-    'no warning, no "Object storage is unavailable"',
-  )
-  t.equal(defaultClassifier.error(new ClientClosedUploadError()), 'ignored', 'a breaker would not count it')
-})
+// A declared length streams into one PutObject; a chunked body goes part by part (docs/performance.md): both are cut off.
+for (const framing of ['content-length', 'chunked'] as const) {
+  t.test(`a client that hangs up mid-body (${framing}): info "client closed the upload", counted, nothing left, no 503`, async (t) => {
+    const before = await clientAborts()
+    lines.length = 0
+    const socket = connect({ host: '127.0.0.1', port })
+    await new Promise<void>((resolve) => socket.once('connect', resolve))
+    socket.write(
+      // Declared within the limit, so only the hang-up can end it.
+      `POST /resources HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/mpeg\r\n` +
+        (framing === 'content-length' ? `Content-Length: ${LIMIT - 1}\r\n\r\n` : 'Transfer-Encoding: chunked\r\n\r\n'),
+    )
+    // 10 MiB: past the first 8 MiB part, so a chunked body has a multipart upload open when the client goes.
+    const sent = song.subarray(0, 10 * MiB)
+    await writeAll(socket, sent, (chunk) =>
+      framing === 'chunked' ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]) : chunk,
+    )
+    if (framing === 'chunked') {
+      // Let the service read what was sent (and upload the first part) before hanging up.
+      await eventually(async () => {
+        const uploads = await stack.s3.send(new ListMultipartUploadsCommand({ Bucket: stack.stagingBucket }))
+        return (uploads.Uploads ?? []).length > 0
+      }, 'the first part to reach S3')
+    }
+    // With a declared length, 10 MiB were taken only because the service streams them on into its PutObject.
+    socket.destroy()
+
+    await eventually(async () => (await clientAborts()) === before + 1, 'the abort to be counted')
+    t.same(await leftovers(), { uploads: 0, objects: 0, rows: 0 }, 'no parts, no object, no row')
+    const closed = lines.filter((line) => line.msg === 'client closed the upload')
+    t.equal(closed.length, 1, 'logged once')
+    t.equal(closed[0]?.level, 'info', 'at info')
+    t.same(
+      lines.filter((line) => line.level === 'error' || /unavailable|abort|object storage/i.test(line.msg)),
+      [],
+      'no warning, no "Object storage is unavailable"',
+    )
+    t.equal(defaultClassifier.error(new ClientClosedUploadError()), 'ignored', 'a breaker would not count it')
+  })
+}

@@ -5,6 +5,7 @@ import { Registry } from 'prom-client'
 import { pino } from 'pino'
 import { RingWindowBreaker, createBreaker, type BreakerSettings } from '@soundline/platform'
 import { fixed, table } from '../report.js'
+import type { Figures } from '../figures.js'
 
 const WINDOWS = [10, 100, 1000] as const
 const MAX_ITERATIONS = 200_000
@@ -73,7 +74,7 @@ const settings = (overrides: Partial<BreakerSettings>): BreakerSettings => ({
  * at once, every call awaited in turn: the breaker's own overhead, against a
  * bare call in the same run. Every call succeeds, so no breaker opens.
  */
-export async function benchBreaker(): Promise<string> {
+export async function benchBreaker(figures: Figures): Promise<string> {
   const candidates: Candidate[] = []
   const cleanups: (() => void)[] = []
   const add = (implementation: string, window: string, run: Run) =>
@@ -125,6 +126,9 @@ export async function benchBreaker(): Promise<string> {
   }
 
   const bareNs = median(candidates[0]?.samples ?? [1])
+  const at100 = (implementation: string) =>
+    median(candidates.find((candidate) => candidate.implementation.startsWith(implementation) && candidate.window === '100')?.samples ?? [])
+  figures.set('breaker_vs_cockatiel_ratio_window100', at100('createBreaker (count window') / at100('cockatiel CountBreaker'))
   return (
     table(
       ['implementation', 'window', 'ns/call', 'µs/call', 'overhead ns', 'ratio vs bare', 'calls/round'],

@@ -4,6 +4,7 @@ import { freePort } from '@soundline/dev-stack/infra'
 import { firstLine, startNode, waitForHttp, type Child } from '../children.js'
 import { runLoad, type LoadResult } from '../load.js'
 import { fixed, table } from '../report.js'
+import type { Figures } from '../figures.js'
 import { peakRssDuring, rssOf } from '../rss.js'
 import { exampleSong } from '../song.js'
 
@@ -61,7 +62,7 @@ const mib = (bytes: number) => (Number.isNaN(bytes) ? 'n/a' : `${fixed(bytes / M
  * checked, breaker, identity headers), uncached and cached, in the same run;
  * then the gateway's memory while 100 MB go up and 100 MB come down.
  */
-export async function benchGateway(options: { durationSeconds: number }): Promise<string> {
+export async function benchGateway(options: { durationSeconds: number }, figures: Figures): Promise<string> {
   const children: Child[] = []
   const track = <T extends { child: Child }>(started: T): T => {
     children.push(started.child)
@@ -148,6 +149,10 @@ export async function benchGateway(options: { durationSeconds: number }): Promis
         fixed(meanMs(result) - meanMs(constantSingle), 3),
       ]),
     )
+
+    figures.set('gateway_constant_upstream_ratio', constantThrough.requestsPerSecond / constant.requestsPerSecond)
+    // The one-at-a-time row's middle value is the mean (see above): at one connection and a steady rate it stands for the p50.
+    figures.set('gateway_added_p50_ms_one_at_a_time', meanMs(constantThroughSingle) - meanMs(constantSingle))
 
     const pid = passthrough.child.process.pid ?? 0
     const idle = await rssOf(pid)

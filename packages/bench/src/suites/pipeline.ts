@@ -3,20 +3,22 @@
 // bytes, the Resource Service's idle RSS, a raw PUT's latency.
 import { createHash } from 'node:crypto'
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import autocannon from 'autocannon'
 import { createLogger, createS3Client, ensureBucket } from '@soundline/platform'
 import { mp3OfSize } from '../mp3-sized.js'
 import { percentile } from '@soundline/dev-stack/stats'
 import { startPipelineStack, type PipelineStack } from '../pipeline-stack.js'
 import { fixed, table } from '../report.js'
 import { peakRssDuring, rssOf } from '../rss.js'
+import type { FigureKey, Figures } from '../figures.js'
 
 const MIB = 1024 * 1024
 const RAW_BUCKET = 'bench-raw'
 const CONCURRENCY = 8
 /** Files per throughput batch: enough bytes for a few seconds at a few hundred MiB/s. */
-const THROUGHPUT_CASES = [
-  { size: 1 * MIB, files: 128 },
-  { size: 20 * MIB, files: 24 },
+const THROUGHPUT_CASES: { size: number; files: number; paused: FigureKey; running: FigureKey }[] = [
+  { size: 1 * MIB, files: 128, paused: 'upload_ratio_1mib_processor_paused', running: 'upload_ratio_1mib_processor_running' },
+  { size: 20 * MIB, files: 24, paused: 'upload_ratio_20mib_processor_paused', running: 'upload_ratio_20mib_processor_running' },
 ]
 const BIG_FILE = 200 * MIB
 const RSS_EVERY_MS = 50
@@ -81,6 +83,38 @@ async function drain(base: string, ids: number[]): Promise<number> {
   return permanent
 }
 
+/**
+ * `files` uploads through the Resource Service at CONCURRENCY connections,
+ * driven by autocannon (a fixed amount, not a duration: every run sends the
+ * same bytes); returns the wall time and the new resources' ids.
+ */
+async function uploadLoad(base: string, body: Buffer, files: number): Promise<{ seconds: number; ids: number[] }> {
+  const ids: number[] = []
+  const started = performance.now()
+  const result = await autocannon({
+    url: `${base}/resources`,
+    method: 'POST',
+    connections: CONCURRENCY,
+    amount: files,
+    // autocannon's default is 10 s: a 20 MiB upload at 8 concurrent on a loaded 2-core machine takes longer.
+    timeout: PIPELINE_DEADLINE_MS / 1000,
+    headers: { 'content-type': 'audio/mpeg' },
+    body,
+    requests: [
+      {
+        onResponse: (status, answer) => {
+          if (status === 200) ids.push((JSON.parse(answer) as { id: number }).id)
+        },
+      },
+    ],
+  })
+  const seconds = (performance.now() - started) / 1000
+  const failed = result.errors + result.timeouts + result.non2xx
+  if (failed > 0)
+    throw new Error(`${failed} of ${files} uploads failed (${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)`)
+  return { seconds, ids }
+}
+
 /** One batch of uploads through the Resource Service, then waits until it is processed. */
 async function serviceBatch(
   stack: PipelineStack,
@@ -88,22 +122,19 @@ async function serviceBatch(
   files: number,
   pauseProcessor: boolean,
 ): Promise<{ seconds: number; permanent: number }> {
-  const ids: number[] = []
   if (pauseProcessor) process.kill(stack.processorPid, 'SIGSTOP')
-  let seconds: number
+  let batch: { seconds: number; ids: number[] }
   try {
-    seconds = await pool(files, CONCURRENCY, async () => {
-      ids.push(await upload(stack.resourceService, body))
-    })
+    batch = await uploadLoad(stack.resourceService, body, files)
   } finally {
     if (pauseProcessor) process.kill(stack.processorPid, 'SIGCONT')
   }
-  return { seconds, permanent: await drain(stack.resourceService, ids) }
+  return { seconds: batch.seconds, permanent: await drain(stack.resourceService, batch.ids) }
 }
 
-async function throughput(stack: PipelineStack, s3: S3Client): Promise<string> {
+async function throughput(stack: PipelineStack, s3: S3Client, figures: Figures): Promise<string> {
   const rows: (string | number)[][] = []
-  for (const { size, files } of THROUGHPUT_CASES) {
+  for (const { size, files, ...keys } of THROUGHPUT_CASES) {
     const body = mp3OfSize(size)
     const totalMib = (files * body.length) / MIB
     // Warm-up (connections, JIT, the storage list cache), not counted.
@@ -120,6 +151,8 @@ async function throughput(stack: PipelineStack, s3: S3Client): Promise<string> {
     const running = await serviceBatch(stack, body, files, false)
     const raw = totalMib / rawSeconds
     const rate = (seconds: number) => totalMib / seconds
+    figures.set(keys.paused, rate(paused.seconds) / raw)
+    figures.set(keys.running, rate(running.seconds) / raw)
     rows.push([
       mib(body.length),
       `${files} x ${CONCURRENCY} conc.`,
@@ -225,7 +258,13 @@ async function followOne(stack: PipelineStack, body: Buffer): Promise<Timing | s
   return { uploadMs: uploaded - started, toSongMs: songMs - uploaded, restMs: permanentAt - songMs, totalMs: permanentAt - started }
 }
 
-/** Starts `RATE_PER_SECOND` tasks a second for `seconds`, on a fixed schedule (open loop). */
+/**
+ * Starts `RATE_PER_SECOND` tasks a second for `seconds`, on a fixed schedule
+ * (open loop). Hand-written rather than autocannon: the figure is upload ->
+ * PERMANENT, which ends after the response (status and song polled per
+ * upload), and the baseline is the SDK's PutObject; autocannon measures one
+ * request's response and cannot follow each upload afterwards.
+ */
 async function steady<T>(seconds: number, task: () => Promise<T>): Promise<T[]> {
   const count = RATE_PER_SECOND * seconds
   const started = performance.now()
@@ -237,7 +276,7 @@ async function steady<T>(seconds: number, task: () => Promise<T>): Promise<T[]> 
   return Promise.all(running)
 }
 
-async function latency(stack: PipelineStack, s3: S3Client): Promise<string> {
+async function latency(stack: PipelineStack, s3: S3Client, figures: Figures): Promise<string> {
   const body = mp3OfSize(MIB)
   // Baseline: the same bytes PUT straight to the S3 server at the same rate, for a few seconds.
   let key = 0
@@ -257,6 +296,9 @@ async function latency(stack: PipelineStack, s3: S3Client): Promise<string> {
     baseline === undefined ? '' : fixed(percentile(values, 50) / baseline, 1),
   ]
   const rawP50 = percentile(raw, 50)
+  const totals = timings.map((t) => t.totalMs)
+  figures.set('permanent_p50_ms', percentile(totals, 50))
+  figures.set('permanent_p95_ms', percentile(totals, 95))
   return [
     `${results.length} uploads of ${mib(body.length)} at ${RATE_PER_SECOND}/s for ${LOAD_SECONDS} s, status and song polled every ${POLL_MS} ms; ` +
       `${timings.length} PERMANENT, ${failures.length} not${failures.length ? ` (${failures.slice(0, 3).join('; ')})` : ''}`,
@@ -288,11 +330,17 @@ async function latency(stack: PipelineStack, s3: S3Client): Promise<string> {
   ].join('\n')
 }
 
-export async function benchPipeline(): Promise<string> {
+export async function benchPipeline(figures: Figures): Promise<string> {
   // The bench process's own S3 client; the services get the same variable from the stack.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
-  const stack = await startPipelineStack({ resourceEnv: { MAX_UPLOAD_BYTES: String(300 * MIB) } })
+  // BENCH_PROFILE_DIR: the Resource Service writes a V8 CPU profile there when it stops (docs/performance.md).
+  const profileDir = process.env.BENCH_PROFILE_DIR
+  const stack = await startPipelineStack({
+    resourceEnv: { MAX_UPLOAD_BYTES: String(300 * MIB) },
+    resourceNodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  })
   const startupRss = await rssOf(stack.resourcePid)
+  figures.set('resource_rss_after_start_mib', startupRss / MIB)
   const s3 = createS3Client({
     endpoint: stack.s3Endpoint,
     region: 'us-east-1',
@@ -302,11 +350,18 @@ export async function benchPipeline(): Promise<string> {
   })
   try {
     await ensureBucket(s3, RAW_BUCKET, createLogger({ service: 'bench', level: 'warn' }))
-    const sections = [
-      ['Upload throughput, concurrency 8 (same files, same S3 server, same run)', await throughput(stack, s3)],
-      ['Resource Service memory while 200 MiB go up and come down', await memory(stack, startupRss)],
-      ['Upload -> PERMANENT latency under steady load', await latency(stack, s3)],
-    ]
+    const sections: string[][] = []
+    // The peak over the whole suite (throughput batches included), sampled less often than the 200 MiB phase.
+    const whole = await peakRssDuring(stack.resourcePid, 4 * RSS_EVERY_MS, async () => {
+      sections.push(['Upload throughput, concurrency 8 (same files, same S3 server, same run)', await throughput(stack, s3, figures)])
+      sections.push(['Resource Service memory while 200 MiB go up and come down', await memory(stack, startupRss)])
+      sections.push(['Upload -> PERMANENT latency under steady load', await latency(stack, s3, figures)])
+    })
+    figures.set('resource_rss_peak_mib', whole.peak / MIB)
+    sections.push([
+      'Resource Service RSS over the whole suite',
+      `right after start-up: ${mib(startupRss)}; peak: ${mib(whole.peak)} (${whole.samples} samples over ${fixed(whole.seconds, 0)} s)`,
+    ])
     return sections.map(([title, body]) => `### ${title}\n\n${body}`).join('\n\n')
   } finally {
     s3.destroy()

@@ -4,6 +4,7 @@ import { firstLine, startNode, waitForHttp, type Child } from '../children.js'
 import { runLoad, type LoadResult } from '../load.js'
 import { fixed, table } from '../report.js'
 import { exampleSong } from '../song.js'
+import type { FigureKey, Figures } from '../figures.js'
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../../../../${path}`, import.meta.url))
 const childScript = (name: string) => fileURLToPath(new URL(`../children/${name}.js`, import.meta.url))
@@ -39,7 +40,7 @@ const song = (id: number) => JSON.stringify(exampleSong(id))
  * GET /songs/{id} and POST /songs at 50 connections, next to a bare Fastify
  * route answering a constant, measured in the same run: the ratio is the figure.
  */
-export async function benchSongService(options: { durationSeconds: number; postgresUrl?: string }): Promise<string> {
+export async function benchSongService(options: { durationSeconds: number; postgresUrl?: string }, figures: Figures): Promise<string> {
   const baselinePort = await freePort()
   const baseline = startNode(childScript('baseline-server'), { PORT: String(baselinePort) })
   await waitForHttp(`http://127.0.0.1:${baselinePort}/constant`)
@@ -53,9 +54,15 @@ export async function benchSongService(options: { durationSeconds: number; postg
       body: () => song(1),
     })
 
-    const databases: { name: string; start: () => Promise<{ url: string; child?: Child }> }[] = [{ name: 'PGlite', start: startPglite }]
+    const databases: { name: string; figure: FigureKey; start: () => Promise<{ url: string; child?: Child }> }[] = [
+      { name: 'PGlite', figure: 'song_get_ratio_pglite', start: startPglite },
+    ]
     if (options.postgresUrl)
-      databases.push({ name: 'PostgreSQL', start: async () => ({ url: await freshDatabase(options.postgresUrl ?? '') }) })
+      databases.push({
+        name: 'PostgreSQL',
+        figure: 'song_get_ratio_postgres',
+        start: async () => ({ url: await freshDatabase(options.postgresUrl ?? '') }),
+      })
 
     for (const database of databases) {
       const db = await database.start()
@@ -71,6 +78,7 @@ export async function benchSongService(options: { durationSeconds: number; postg
           body: () => song(nextId++),
         })
         rows.push({ target: 'GET /songs/{id}', database: database.name, result: get, baseline: constantGet })
+        figures.set(database.figure, get.requestsPerSecond / constantGet.requestsPerSecond)
         rows.push({ target: 'POST /songs', database: database.name, result: post, baseline: constantPost })
       } finally {
         await service.child.stop()

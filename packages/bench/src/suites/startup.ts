@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { availableServices } from '@soundline/dev-stack/services'
 import { startNode } from '../children.js'
 import { fixed, table } from '../report.js'
+import type { Figures } from '../figures.js'
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url))
 
@@ -25,13 +26,16 @@ async function allReady(urls: string[]): Promise<boolean> {
  * jars cached) to every service answering 200 on /health/ready: once on an
  * empty data folder, once on the data the first run left.
  */
-export async function benchStartup(): Promise<string> {
+export async function benchStartup(figures: Figures): Promise<string> {
   const services = availableServices(repoRoot)
   const urls = services.map((service) => `http://127.0.0.1:${service.port}/health/ready`)
   const dataDir = await mkdtemp(join(tmpdir(), 'soundline-bench-'))
   const rows: string[][] = []
   try {
-    for (const run of ['empty data folder', 'existing data']) {
+    for (const [run, figure] of [
+      ['empty data folder', 'startup_fresh_s'],
+      ['existing data', 'startup_warm_s'],
+    ] as const) {
       const started = performance.now()
       const stack = startNode(join(repoRoot, 'packages/dev-stack/dist/cli.js'), { SOUNDLINE_DATA_DIR: dataDir })
       try {
@@ -40,7 +44,9 @@ export async function benchStartup(): Promise<string> {
           if (performance.now() > deadline) throw new Error('the stack was not ready within 120 s')
           await new Promise((resolve) => setTimeout(resolve, 100))
         }
-        rows.push([run, services.map((s) => s.name).join(', '), fixed((performance.now() - started) / 1000, 1)])
+        const seconds = (performance.now() - started) / 1000
+        figures.set(figure, seconds)
+        rows.push([run, services.map((s) => s.name).join(', '), fixed(seconds, 1)])
       } finally {
         await stack.stop()
       }

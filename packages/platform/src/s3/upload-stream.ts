@@ -7,7 +7,7 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3'
-import type { Readable } from 'node:stream'
+import { Transform, type Readable } from 'node:stream'
 import type { Logger } from '../logging/logger.js'
 
 /** S3's smallest part (except the last). */
@@ -19,6 +19,13 @@ export interface UploadStreamOptions {
   key: string
   body: Readable
   contentType?: string
+  /**
+   * The body's length when it is known in advance (a request's Content-Length):
+   * then the body streams into one PutObject, no part buffered. A body that
+   * ends shorter or runs longer fails with BodyLengthMismatchError and nothing
+   * is stored. Undefined: the part-by-part path below.
+   */
+  contentLength?: number
   /** Bytes per part, at least 5 MiB; memory use is about twice this. Default 8 MiB. */
   partBytes?: number
   /** Where a failed abort is reported (its parts stay in S3 until the bucket's lifecycle rule expires them). */
@@ -35,6 +42,7 @@ export interface UploadStreamOptions {
  * (What @aws-sdk/lib-storage's Upload does, without the extra dependency.)
  */
 export async function uploadStream(s3: S3Client, options: UploadStreamOptions): Promise<{ size: number }> {
+  if (options.contentLength !== undefined) return putStream(s3, options, options.contentLength)
   const { bucket, key, body, contentType } = options
   const partBytes = Math.max(MIN_PART_BYTES, options.partBytes ?? DEFAULT_PART_BYTES)
   let pending: Buffer[] = []
@@ -91,4 +99,66 @@ export async function uploadStream(s3: S3Client, options: UploadStreamOptions): 
     }
     throw error
   }
+}
+
+/** The body did not have the length declared for it. */
+export class BodyLengthMismatchError extends Error {
+  constructor(
+    readonly declared: number,
+    readonly actual: number,
+  ) {
+    // Too long is noticed at the first chunk past the end: `actual` is then a lower bound.
+    super(`${actual > declared ? 'at least ' : ''}${actual} bytes arrived, ${declared} were declared`)
+    this.name = 'BodyLengthMismatchError'
+  }
+}
+
+/**
+ * A body of known length as one PutObject, streamed: memory stays at the
+ * stream's buffers whatever the size (S3 takes up to 5 GiB in one PUT). The
+ * SDK pipes the body into its request, and pipe() does not forward errors: a
+ * body that fails (or has the wrong length) aborts the request, so S3 never
+ * sees a complete object and stores nothing, and the body's own error is what
+ * the caller gets. The SDK does not retry a streamed body (it cannot be read
+ * twice); the parts of the other path are buffers and are retried.
+ */
+async function putStream(s3: S3Client, options: UploadStreamOptions, contentLength: number): Promise<{ size: number }> {
+  const { bucket, key, body, contentType } = options
+  const aborter = new AbortController()
+  let failure: unknown
+  const fail = (error: unknown): void => {
+    if (failure !== undefined) return
+    failure = error
+    aborter.abort(error)
+  }
+  let size = 0
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length
+      if (size > contentLength) done(new BodyLengthMismatchError(contentLength, size))
+      else done(null, chunk)
+    },
+    // Short: fail before the end reaches the request, or S3 would wait for the missing bytes.
+    flush(done) {
+      done(size === contentLength ? null : new BodyLengthMismatchError(contentLength, size))
+    },
+  })
+  body.on('error', fail)
+  counted.on('error', fail)
+  // A body can have failed before it got here.
+  if (body.errored) fail(body.errored)
+  body.pipe(counted)
+  try {
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: counted, ContentLength: contentLength, ContentType: contentType }),
+      { abortSignal: aborter.signal },
+    )
+  } catch (error) {
+    throw failure ?? error
+  } finally {
+    body.off('error', fail)
+    body.unpipe(counted)
+    if (failure !== undefined) counted.destroy()
+  }
+  return { size }
 }

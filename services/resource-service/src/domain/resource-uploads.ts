@@ -92,7 +92,7 @@ export class ResourceUploads {
     upload.body.pipe(inspector)
     try {
       if (sink) await pipeline(inspector, sink)
-      else if (location) await this.objects.upload(location, inspector)
+      else if (location) await this.objects.upload(location, inspector, upload.contentLength)
       await upload.rest?.()
     } catch (error) {
       if (location) await this.discard(location)

@@ -68,8 +68,12 @@ export interface ByteRange {
 
 /** The objects; the S3 adapter implements it. Deletes are idempotent. */
 export interface ObjectStore {
-  /** Streams the body to the object; rethrows the body's own error when the body fails. */
-  upload(location: ObjectLocation, body: Readable): Promise<void>
+  /**
+   * Streams the body to the object; rethrows the body's own error when the
+   * body fails. `length`, when the client declared it, lets the adapter send
+   * one request instead of buffering parts (docs/performance.md).
+   */
+  upload(location: ObjectLocation, body: Readable, length?: number): Promise<void>
   /** The object's bytes, or undefined when it does not exist. */
   download(location: ObjectLocation, range?: ByteRange): Promise<Readable | undefined>
   /** The object's size, or undefined when it does not exist. */

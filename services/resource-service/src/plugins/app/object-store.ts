@@ -83,7 +83,7 @@ export function s3ObjectStore(s3: S3Client, options: ObjectStoreOptions): Object
   }
 
   return {
-    async upload(location, body) {
+    async upload(location, body, length) {
       // Which failures came from the body (the client's side) rather than from S3.
       let bodyError: unknown
       const onBodyError = (error: unknown): void => {
@@ -91,7 +91,9 @@ export function s3ObjectStore(s3: S3Client, options: ObjectStoreOptions): Object
       }
       body.on('error', onBodyError)
       try {
-        await uploadStream(s3, { ...location, body, contentType: MP3_CONTENT_TYPE, logger })
+        // A declared length (a raw body's Content-Length) streams as one PutObject; a form part
+        // or a chunked body has none and goes part by part (docs/performance.md).
+        await uploadStream(s3, { ...location, body, contentLength: length, contentType: MP3_CONTENT_TYPE, logger })
       } catch (error) {
         if (bodyError === undefined || error !== bodyError) throw unavailableOr(error)
         if (!isClientAbort(error)) throw error // the domain's own verdicts on the bytes (not an MP3, too large)
