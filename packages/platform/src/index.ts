@@ -77,7 +77,7 @@ export { CircuitOpenError, CallTimeoutError } from './resilience/errors.js'
 export { defaultClassifier, type CallClassifier, type CallOutcome } from './resilience/classify.js'
 export { breakerSettingsFromEnv, breakerEnvPrefix, DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from './resilience/settings.js'
 export { BreakerMetrics, type FallbackSource } from './resilience/metrics.js'
-export { registerBreakers, circuitsComponent } from './resilience/fastify.js'
+export { registerBreakers, registerServiceClient, circuitsComponent } from './resilience/fastify.js'
 export { CountWindow, TimeWindow, type OutcomeWindow } from './resilience/outcome-window.js'
 export { retryWithBackoff, exponentialDelay, fullJitterDelay, type RetryPolicy, type RetryOptions } from './resilience/retry.js'
 export {

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify'
+import { createGuardedClient, type GuardedClientOptions, type GuardedServiceClient } from '../clients/guarded-client.js'
 import type { HealthComponent } from '../health/readiness.js'
+import type { Logger } from '../logging/logger.js'
 import type { Breaker } from './breaker.js'
 
 /**
@@ -46,4 +48,17 @@ export function registerBreakers(app: FastifyInstance, breakers: Breaker[]): voi
       registered.delete(breaker)
     }
   })
+}
+
+/**
+ * A service's client of another service: createGuardedClient with the app's logger
+ * and metrics, its breaker listed under GET /health/ready and disposed on close.
+ */
+export function registerServiceClient(
+  app: FastifyInstance,
+  options: Omit<GuardedClientOptions, 'logger' | 'registry'>,
+): GuardedServiceClient {
+  const client = createGuardedClient({ ...options, logger: app.log as unknown as Logger, registry: app.metrics })
+  registerBreakers(app, [client.breaker])
+  return client
 }

@@ -62,26 +62,10 @@ export class RingWindowBreaker extends Module {
 
   constructor(options: RingWindowBreakerOptions = {}) {
     super(options)
-    const {
-      windowType,
-      windowSize,
-      minimumCalls,
-      failureRateThreshold,
-      slowCallDurationMs,
-      slowCallRateThreshold,
-      openDurationMs,
-      halfOpenCalls,
-    } = { ...DEFAULT_BREAKER_SETTINGS, ...definedOnly(options) }
-    this.settings = {
-      windowType,
-      windowSize,
-      minimumCalls,
-      failureRateThreshold,
-      slowCallDurationMs,
-      slowCallRateThreshold,
-      openDurationMs,
-      halfOpenCalls,
-    }
+    // Only the window's settings: the options also carry mollitia's, and the call timeout is the client's.
+    const { timeoutMs: _clientTimeout, ...settings } = { ...DEFAULT_BREAKER_SETTINGS, ...windowSettings(options) }
+    this.settings = settings
+    const { windowType, windowSize, minimumCalls, halfOpenCalls } = settings
     for (const [key, value] of Object.entries(this.settings)) {
       if (key !== 'windowType' && !(Number.isFinite(value) && (value as number) > 0))
         throw new RangeError(`${key} must be a positive number, got ${String(value)}`)
@@ -270,6 +254,9 @@ export class RingWindowBreaker extends Module {
   }
 }
 
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>
+/** The breaker settings given among `options` (which also carry mollitia's own and callbacks). */
+function windowSettings(options: RingWindowBreakerOptions): Partial<BreakerSettings> {
+  return Object.fromEntries(
+    Object.entries(options).filter(([key, value]) => key in DEFAULT_BREAKER_SETTINGS && value !== undefined),
+  ) as Partial<BreakerSettings>
 }

@@ -1,5 +1,5 @@
 import { ResourceServiceClient } from '@soundline/contracts'
-import { NO_RETRY, createGuardedClient, registerBreakers, type ServiceCaller } from '@soundline/platform'
+import { NO_RETRY, registerServiceClient, type ServiceCaller } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import { Transform, pipeline, type Readable } from 'node:stream'
 import type { ResourceProcessorConfig } from '../../config.js'
@@ -47,15 +47,12 @@ export default fp<{ config: ResourceProcessorConfig }>(
   async (app, { config }) => {
     // The breaker sees the request until the headers; a body that stalls fails the attempt, not the breaker.
     // No retry in place: a failed download is retried as a whole from the retry topic (the download is the event's first step).
-    const client = createGuardedClient({
+    const client = registerServiceClient(app, {
       name: 'resource-service',
       baseUrl: config.RESOURCE_SERVICE_URL,
       deadlineMs: config.RESOURCE_SERVICE_TIMEOUT_MS,
       retry: NO_RETRY,
-      logger: app.log,
-      registry: app.metrics,
     })
-    registerBreakers(app, [client.breaker])
     app.decorate('resourceSource', httpResourceSource(client, config.RESOURCE_SERVICE_TIMEOUT_MS))
   },
   { name: 'resource-client' },

@@ -1,5 +1,5 @@
 import { SongServiceClient } from '@soundline/contracts'
-import { createGuardedClient, registerBreakers, type CallRetry, type ServiceCaller } from '@soundline/platform'
+import { registerServiceClient, type CallRetry, type ServiceCaller } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import type { ResourceProcessorConfig } from '../../config.js'
 import type { SongStore } from '../../domain/resource-processor.js'
@@ -29,15 +29,12 @@ export const SONG_RETRY: CallRetry = { maxAttempts: 3, baseDelayMs: 200, maxDela
 
 export default fp<{ config: ResourceProcessorConfig }>(
   async (app, { config }) => {
-    const client = createGuardedClient({
+    const client = registerServiceClient(app, {
       name: 'song-service',
       baseUrl: config.SONG_SERVICE_URL,
       deadlineMs: config.SONG_SERVICE_TIMEOUT_MS,
       retry: SONG_RETRY,
-      logger: app.log,
-      registry: app.metrics,
     })
-    registerBreakers(app, [client.breaker])
     app.decorate('songStore', httpSongStore(client))
   },
   { name: 'song-client' },

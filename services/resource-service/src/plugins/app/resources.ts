@@ -1,5 +1,5 @@
 import { topicNames } from '@soundline/contracts'
-import { createGuardedClient, NO_RETRY, registerBreakers, type Logger } from '@soundline/platform'
+import { NO_RETRY, registerServiceClient, type Logger } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import type { ResourceServiceConfig } from '../../config.js'
 import { ProcessingResults } from '../../domain/processing-results.js'
@@ -26,27 +26,22 @@ export default fp<{ config: ResourceServiceConfig }>(
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX)
     const repository = prismaResourceRepository(app.prisma, topics, () => app.outboxRelay.wake())
     const objects = s3ObjectStore(app.s3, { logger: logger.child({ component: 'object-store' }), registry: app.metrics })
-    const storageClient = createGuardedClient({
+    const storageClient = registerServiceClient(app, {
       name: 'storage-service',
       baseUrl: config.STORAGE_SERVICE_URL,
       deadlineMs: config.STORAGE_SERVICE_TIMEOUT_MS,
       // Tried once: the cache or the stubs answer at once, which beats waiting for a second try.
       retry: NO_RETRY,
-      logger,
-      registry: app.metrics,
       // Calls are few (the answer is cached), so judge on fewer of them; slow = half the call's deadline.
       breaker: { windowSize: 10, minimumCalls: 5, slowCallDurationMs: Math.max(1, Math.floor(config.STORAGE_SERVICE_TIMEOUT_MS / 2)) },
     })
-    const songClient = createGuardedClient({
+    const songClient = registerServiceClient(app, {
       name: 'song-service',
       baseUrl: config.SONG_SERVICE_URL,
       deadlineMs: config.SONG_SERVICE_TIMEOUT_MS,
       // The user's DELETE may wait for these: two quick tries within the deadline, then the saga's own backoff takes over.
       retry: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 200 },
-      logger,
-      registry: app.metrics,
     })
-    registerBreakers(app, [storageClient.breaker, songClient.breaker])
     const storages = new StorageServiceCatalog({
       client: storageClient,
       stubs: config.STORAGE_STUBS,

@@ -1,4 +1,4 @@
-import { ErrorBody, IdParams, parsePathId, type App } from '@soundline/platform'
+import { ErrorBody, getByIdSchema, IdParams, parsePathId, type App } from '@soundline/platform'
 import { Type } from 'typebox'
 import type { DeletionSaga } from '../../domain/deletion-saga.js'
 import { SagaListQuery, SagaRecord } from '../../schemas/resources.js'
@@ -31,12 +31,7 @@ export default async function internalRoutes(app: App): Promise<void> {
   })
 
   app.get('/admin/sagas/:id', {
-    schema: {
-      summary: 'One deletion saga (internal: not proxied by the gateway)',
-      tags: ['internal'],
-      params: IdParams,
-      response: { 200: SagaRecord, 400: ErrorBody, 404: ErrorBody },
-    },
+    schema: getByIdSchema({ summary: 'One deletion saga (internal: not proxied by the gateway)', tag: 'internal' }, SagaRecord),
     handler: async (request) => toRecord(await app.deletionSagas.get(parsePathId(request.params.id))),
   })
 

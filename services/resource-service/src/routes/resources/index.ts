@@ -6,6 +6,7 @@ import {
   IdsResponse,
   BadRequestBody,
   documentedBody,
+  getByIdSchema,
   parseIdCsv,
   parsePathId,
   type App,
@@ -87,38 +88,23 @@ export default async function resourceRoutes(app: App): Promise<void> {
     },
   })
 
-  // Declared before GET, so Fastify does not derive a HEAD that would open the object.
-  app.head('/:id', {
-    schema: {
-      summary: 'Size and type of the file, no body',
-      tags: ['resources'],
-      params: IdParams,
-      headers: RangeHeaders,
-      response: fileResponses,
-    },
-    handler: async (request, reply) =>
-      sendFile(reply, await app.resourceLibrary.file(parsePathId(request.params.id), request.headers.range, false)),
-  })
-
-  app.get('/:id', {
-    schema: {
-      summary: 'Download the file, or one byte range of it',
-      tags: ['resources'],
-      params: IdParams,
-      headers: RangeHeaders,
-      response: fileResponses,
-    },
-    handler: async (request, reply) =>
-      sendFile(reply, await app.resourceLibrary.file(parsePathId(request.params.id), request.headers.range, true)),
-  })
+  // The file's two routes differ only in the body. HEAD is declared before GET, so that
+  // Fastify does not derive a HEAD that would open the object.
+  for (const [method, summary, withBody] of [
+    ['HEAD', 'Size and type of the file, no body', false],
+    ['GET', 'Download the file, or one byte range of it', true],
+  ] as const) {
+    app.route({
+      method,
+      url: '/:id',
+      schema: { summary, tags: ['resources'], params: IdParams, headers: RangeHeaders, response: fileResponses },
+      handler: async (request, reply) =>
+        sendFile(reply, await app.resourceLibrary.file(parsePathId(request.params.id), request.headers.range, withBody)),
+    })
+  }
 
   app.get('/:id/status', {
-    schema: {
-      summary: 'Where the file is and how processing went',
-      tags: ['resources'],
-      params: IdParams,
-      response: { 200: ResourceStatus, 400: ErrorBody, 404: ErrorBody },
-    },
+    schema: getByIdSchema({ summary: 'Where the file is and how processing went', tag: 'resources' }, ResourceStatus),
     handler: async (request) => toStatus(await app.resourceLibrary.get(parsePathId(request.params.id))),
   })
 
