@@ -192,8 +192,12 @@ export function sagaMetrics(registry: Registry, prisma: PrismaClient): SagaObser
     labelNames: ['step'],
     registers: [registry],
   })
-  // Known steps start at 0: "no retries" reads as a rate of 0, not as no data.
-  for (const step of SAGA_STEPS.filter((step) => step !== 'DONE')) retries.inc({ step }, 0)
+  // Known steps start at 0: "no retries" and "no deletion yet" read as a rate of 0 (a
+  // latency of NaN), not as no data, on the pipeline dashboard.
+  for (const step of SAGA_STEPS.filter((step) => step !== 'DONE')) {
+    retries.inc({ step }, 0)
+    for (const outcome of ['ok', 'error']) duration.zero({ step, outcome })
+  }
   return {
     stepFinished: (step, outcome, seconds) => duration.observe({ step, outcome }, seconds),
     retried: (step) => retries.inc({ step }),
