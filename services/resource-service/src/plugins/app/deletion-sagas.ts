@@ -10,10 +10,8 @@ import {
   type DeletionSaga,
   type DeletionSagaStore,
   type SagaObserver,
-  type SagaState,
-  type SagaStep,
 } from '../../domain/deletion-saga.js'
-import type { ObjectLocation, ObjectStore } from '../../domain/resource.js'
+import { sameLocation, type ObjectLocation, type ObjectStore } from '../../domain/resource.js'
 import type { DeletionSaga as SagaRow, PrismaClient } from '../../generated/prisma/client.js'
 import { announceDeletes, inTransaction, VISIBLE } from './resource-repository.js'
 import { songServiceMetadata } from './song-client.js'
@@ -27,20 +25,6 @@ declare module 'fastify' {
 function toSaga(row: SagaRow): DeletionSaga {
   const { id, resourceIds, step, state, attempts, lastError, nextAttemptAt, createdAt, updatedAt, completedAt } = row
   return { id, resourceIds, step, state, attempts, lastError, nextAttemptAt, createdAt, updatedAt, completedAt }
-}
-
-/** A raw row of deletion_sagas (the claim query returns it). */
-interface RawSaga {
-  id: number
-  resource_ids: number[]
-  step: SagaStep
-  state: SagaState
-  attempts: number
-  last_error: string | null
-  next_attempt_at: Date
-  created_at: Date
-  updated_at: Date
-  completed_at: Date | null
 }
 
 const claimUntil = (claimMs: number) => new Date(Date.now() + claimMs)
@@ -64,8 +48,8 @@ export function prismaDeletionSagaStore(prisma: PrismaClient, topics: TopicNames
     },
 
     async claimDue(limit, claimMs) {
-      // One statement; SKIP LOCKED lets replicas claim disjoint sagas (as the outbox relay does).
-      const rows = await prisma.$queryRaw<RawSaga[]>`
+      // The claim is one statement; SKIP LOCKED lets replicas claim disjoint sagas (as the outbox relay does).
+      const claimed = await prisma.$queryRaw<{ id: number }[]>`
         UPDATE "deletion_sagas" SET "claimed_until" = ${claimUntil(claimMs)}
         WHERE "id" IN (
           SELECT "id" FROM "deletion_sagas"
@@ -73,19 +57,13 @@ export function prismaDeletionSagaStore(prisma: PrismaClient, topics: TopicNames
             AND ("claimed_until" IS NULL OR "claimed_until" < now())
           ORDER BY "next_attempt_at" LIMIT ${limit}::int
           FOR UPDATE SKIP LOCKED)
-        RETURNING "id", "resource_ids", "step", "state", "attempts", "last_error", "next_attempt_at", "created_at", "updated_at", "completed_at"`
-      return rows.map((row) => ({
-        id: row.id,
-        resourceIds: row.resource_ids,
-        step: row.step,
-        state: row.state,
-        attempts: row.attempts,
-        lastError: row.last_error,
-        nextAttemptAt: row.next_attempt_at,
-        createdAt: row.created_at,
-        updatedAt: row.updated_at,
-        completedAt: row.completed_at,
-      }))
+        RETURNING "id"`
+      if (claimed.length === 0) return []
+      const rows = await prisma.deletionSaga.findMany({
+        where: { id: { in: claimed.map((row) => row.id) } },
+        orderBy: { nextAttemptAt: 'asc' },
+      })
+      return rows.map(toSaga)
     },
 
     async objectsOf(ids) {
@@ -93,10 +71,12 @@ export function prismaDeletionSagaStore(prisma: PrismaClient, topics: TopicNames
         where: { id: { in: ids }, state: 'DELETING' },
         select: { bucket: true, key: true, stagingBucket: true, stagingKey: true },
       })
-      return rows.flatMap((row): ObjectLocation[] => [
-        { bucket: row.bucket, key: row.key },
-        { bucket: row.stagingBucket, key: row.stagingKey },
-      ])
+      return rows.flatMap((row): ObjectLocation[] => {
+        const current = { bucket: row.bucket, key: row.key }
+        const staging = { bucket: row.stagingBucket, key: row.stagingKey }
+        // Still in staging, the two are one object: one delete.
+        return sameLocation(current, staging) ? [current] : [current, staging]
+      })
     },
 
     async removeRows(sagaId, ids) {
