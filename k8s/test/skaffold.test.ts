@@ -6,6 +6,7 @@ import path from 'node:path'
 import { Ajv } from 'ajv'
 import t from 'tap'
 import { parse } from 'yaml'
+import { skaffoldImageKey } from '@soundline/registry'
 import { SERVICE_CHARTS, repoRoot } from './helm.js'
 
 interface Release {
@@ -130,10 +131,6 @@ t.test('skaffold.yaml matches the schema', async (t) => {
   t.notOk(validate(broken), 'a misspelt field is refused')
 })
 
-function imageKey(image: string): string {
-  return image.replace(/[^A-Za-z0-9]/g, '_')
-}
-
 t.test('every service image is built and deployed; it also runs its migrations', async (t) => {
   const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8')
   const images = config.build.artifacts.map((a) => a.image).sort()
@@ -154,7 +151,7 @@ t.test('every service image is built and deployed; it also runs its migrations',
     }
     for (const service of SERVICE_CHARTS) {
       const release = releases.find((r) => r.name === service)
-      const key = imageKey(`soundline/${service}`)
+      const key = skaffoldImageKey(`soundline/${service}`)
       t.equal(release?.chartPath, `charts/${service}`, `${profile}: deploys ${service}`)
       // Domain and path apart, as the chart takes them: staging's image.registry cannot prefix the built image twice.
       t.equal(release?.setValueTemplates?.['image.registry'], `{{.IMAGE_DOMAIN_${key}}}`, `${profile}/${service}: built image registry`)

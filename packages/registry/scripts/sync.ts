@@ -10,16 +10,13 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { YAMLMap, YAMLSeq } from 'yaml'
 import { isMap, isSeq, parseDocument, type Document, type Node } from 'yaml'
-import { SERVICES, type ServiceDefinition } from '../src/index.js'
+import { SERVICES, skaffoldImageKey, type ServiceDefinition } from '../src/index.js'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 const SKAFFOLD = join(root, 'skaffold.yaml')
 const TSCONFIG = join(root, 'tsconfig.json')
 /** A service release patch in the staging profile: `/deploy/helm/releases/<n>/…`. */
 const INDEXED_RELEASE_PATH = /^\/deploy\/helm\/releases\/\d+\//
-
-/** skaffold's template key of an image: `soundline/song-service` → `soundline_song_service`. */
-export const imageKey = (image: string): string => image.replace(/[^A-Za-z0-9]/g, '_')
 
 function seqAt(doc: Document, path: (string | number)[]): YAMLSeq {
   const node = doc.getIn(path, true)
@@ -38,7 +35,7 @@ function artifact(doc: Document, s: ServiceDefinition): Node {
 }
 
 function release(doc: Document, s: ServiceDefinition): Node {
-  const key = imageKey(s.image)
+  const key = skaffoldImageKey(s.image)
   const kindOverlay = `k8s/values/kind-${s.name}.yaml`
   const node = doc.createNode({
     name: s.name,
@@ -90,12 +87,9 @@ export function syncSkaffold(text: string): string {
   const releases = seqAt(doc, ['deploy', 'helm', 'releases'])
   const isService = (node: unknown): boolean => String(field(node, 'chartPath') ?? '').startsWith('charts/')
   const existing = new Map(releases.items.filter(isService).map((node) => [String(field(node, 'name')), node as Node]))
-  const first = releases.items.findIndex(isService)
   const infrastructure = releases.items.filter((node) => !isService(node))
   const serviceReleases = SERVICES.map((s) => existing.get(s.name) ?? release(doc, s))
   releases.items = [...infrastructure, ...serviceReleases]
-  if (first >= 0 && first < infrastructure.length)
-    throw new Error('skaffold.yaml: service releases must follow the infrastructure releases')
 
   // Staging: each service release by index gets the shared and its own staging values.
   const profiles = seqAt(doc, ['profiles'])
@@ -104,13 +98,10 @@ export function syncSkaffold(text: string): string {
   if (!isSeq(patches)) throw new Error('skaffold.yaml: the staging profile has no patches')
   // A service's pair: `test …/<n>/name` naming it, then `add …/<n>/valuesFiles` (soundline-infra has its own pair).
   const isServicePatch = (node: unknown): boolean =>
-    INDEXED_RELEASE_PATH.test(String(field(node, 'path') ?? '')) &&
-    !JSON.stringify(field(node, 'value') ?? null).includes('infra') &&
-    field(node, 'value') !== 'soundline-infra'
+    INDEXED_RELEASE_PATH.test(String(field(node, 'path') ?? '')) && !JSON.stringify(field(node, 'value') ?? null).includes('infra')
   const start = patches.items.findIndex(isServicePatch)
   const count = patches.items.filter(isServicePatch).length
-  const stagingPatches = serviceReleases.flatMap((_, i) => {
-    const s = SERVICES[i] as ServiceDefinition
+  const stagingPatches = SERVICES.flatMap((s, i) => {
     const index = infrastructure.length + i
     return [
       flowPatch(doc, { op: 'test', path: `/deploy/helm/releases/${index}/name`, value: s.name }),

@@ -147,6 +147,11 @@ export function serviceEntry(name: string): string {
   return `services/${service(name).name}/dist/server.js`
 }
 
+/** skaffold's template key of an image (`{{.IMAGE_TAG_<key>}}`): `soundline/song-service` → `soundline_song_service`. */
+export function skaffoldImageKey(image: string): string {
+  return image.replace(/[^A-Za-z0-9]/g, '_')
+}
+
 /** Whether the service needs Kafka (it produces or consumes a topic). */
 export function usesKafka(name: string): boolean {
   const s = service(name)

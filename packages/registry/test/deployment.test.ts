@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
 import { parse, stringify } from 'yaml'
 import { syncSkaffold, syncTsconfig } from '../scripts/sync.js'
-import { SERVICES, service, serviceUrl, serviceUrlVariable, usesKafka, type ServiceDefinition } from '../src/index.js'
+import { SERVICES, service, serviceUrl, serviceUrlVariable, skaffoldImageKey, usesKafka, type ServiceDefinition } from '../src/index.js'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 const readYaml = (path: string): unknown => parse(readFileSync(join(root, path), 'utf8'))
@@ -106,9 +106,6 @@ function chartDifferences(s: ServiceDefinition, values: ChartValues): string[] {
   return d.lines
 }
 
-/** skaffold's template key of an image: `soundline/song-service` → `soundline_song_service`. */
-const imageKey = (image: string): string => image.replace(/[^A-Za-z0-9]/g, '_')
-
 function skaffoldDifferences(config: Skaffold): string[] {
   const d = new Differences()
   const artifacts = Object.fromEntries(config.build.artifacts.map((a) => [a.image, a.docker?.buildArgs?.SERVICE]))
@@ -126,7 +123,7 @@ function skaffoldDifferences(config: Skaffold): string[] {
       d.expect(
         `${where}.${s.name} image.repository`,
         release?.setValueTemplates?.['image.repository'],
-        `{{.IMAGE_REPO_NO_DOMAIN_${imageKey(s.image)}}}`,
+        `{{.IMAGE_REPO_NO_DOMAIN_${skaffoldImageKey(s.image)}}}`,
       )
     }
   }
