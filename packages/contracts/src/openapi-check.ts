@@ -29,10 +29,18 @@ const SHAPE_KEYS = [
   'additionalProperties',
 ] as const
 
+const NULL_SHAPE = { type: 'null' }
+
 /** What values a schema allows, as a plain object two schemas can be compared by. */
 function shape(schema: unknown): unknown {
   if (typeof schema !== 'object' || schema === null) return schema
   const source = schema as Record<string, unknown>
+  // OpenAPI 3.0 has no `null` type: the provider's document says `{ type: 'string', nullable: true }`
+  // where the TypeBox schema says `anyOf: [{ type: 'string' }, { type: 'null' }]`. Both compare as the latter.
+  if (source.nullable === true) {
+    const { nullable: _nullable, ...nonNull } = source
+    return { anyOf: [shape(nonNull), NULL_SHAPE] }
+  }
   const result: Record<string, unknown> = {}
   for (const key of SHAPE_KEYS) if (source[key] !== undefined && typeof source[key] !== 'object') result[key] = source[key]
   if (Array.isArray(source.enum)) result.enum = [...(source.enum as unknown[])].sort()
@@ -51,9 +59,15 @@ function shape(schema: unknown): unknown {
   }
   if (source.items !== undefined) result.items = shape(source.items)
   for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
-    if (Array.isArray(source[key])) result[key] = (source[key] as unknown[]).map(shape)
+    if (Array.isArray(source[key])) result[key] = nullLast((source[key] as unknown[]).map(shape))
   }
   return result
+}
+
+/** `null` as the last member, where the nullable form puts it. */
+function nullLast(members: unknown[]): unknown[] {
+  const isNull = (member: unknown): boolean => isDeepStrictEqual(member, NULL_SHAPE)
+  return [...members.filter((member) => !isNull(member)), ...members.filter(isNull)]
 }
 
 function sameShape(ours: TSchema, theirs: unknown): boolean {

@@ -1,6 +1,6 @@
 import { IdParams, type ServiceCaller, type ServiceResponse } from '@soundline/platform'
 import { OperationClient, UnexpectedAnswerError, type Operations } from './operation.js'
-import type { ResourceStatus } from './resources.js'
+import { ResourceStatus } from './resources.js'
 
 /** The file's media type, as GET /resources/{id} answers it. */
 export const RESOURCE_CONTENT_TYPE = 'audio/mpeg'
@@ -18,9 +18,7 @@ export const RESOURCE_SERVICE_OPERATIONS = {
     method: 'GET',
     path: '/resources/{id}/status',
     params: IdParams,
-    // No body schema yet: the contract test's shape check does not match the provider's document for this
-    // body (its nullable failureReason), so the answer is typed, not checked.
-    success: { status: 200 },
+    success: { status: 200, body: ResourceStatus },
     idempotent: true,
   },
 } as const satisfies Operations
