@@ -18,7 +18,10 @@ kafkaBrokers()
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 
 const stack = await startStack(t.teardown)
-const { base, databaseUrl } = await startResourceService(stack, t.teardown)
+// A starved machine (CI's two cores beside the image builds) makes Storage Service calls slow; with the
+// default deadline's 250 ms slow-call threshold the breaker then opens and readiness says DEGRADED. This
+// file tests the routes, not the breaker (storage-fallback.test.ts does), so its deadline is generous.
+const { base, databaseUrl } = await startResourceService(stack, t.teardown, { STORAGE_SERVICE_TIMEOUT_MS: '10000' })
 await waitUntilReady(base)
 const events = await collectEvents([`${stack.topicPrefix}resource.uploaded`, `${stack.topicPrefix}resource.deleted`], t.teardown)
 
