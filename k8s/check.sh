@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Offline checks of everything under charts/, k8s/, skaffold.yaml and Tiltfile (docs/kubernetes.md).
-#   bash k8s/check.sh            lint, render + validate, schema refusals, alert unit tests,
+#   bash k8s/check.sh            lint, render + validate (CRDs against k8s/schemas), schema
+#                                refusals, alert unit tests (data tier too),
 #                                skaffold schema, Tiltfile check
 #   bash k8s/check.sh --promql   also the live PromQL check (starts the local stack and a
 #                                Prometheus, ~2 minutes; needs `npm run build` first)
@@ -60,14 +61,14 @@ check "lint soundline-infra (kind)" helm lint --strict k8s/charts/soundline-infr
 check "lint soundline-infra (staging)" helm lint --strict k8s/charts/soundline-infra -f k8s/values/infra-staging.yaml
 
 step "alert rules: promtool check + unit tests (every alert fires and resolves)"
-check "promtool check rules" promtool check rules k8s/charts/soundline-infra/rules/soundline.rules.yaml
-check "promtool test rules" promtool test rules k8s/test/alerts.test.yaml
+check "promtool check rules" promtool check rules k8s/charts/soundline-infra/rules/soundline.rules.yaml k8s/charts/soundline-infra/rules/data-tier.rules.yaml
+check "promtool test rules" promtool test rules k8s/test/alerts.test.yaml k8s/test/data-tier-alerts.test.yaml
 
 step "Tiltfile (Starlark with Tilt's builtins, k8s/tools/tiltcheck)"
 check "tiltcheck" bash -c 'cd k8s/tools/tiltcheck && go run . ../../../Tiltfile'
 
 step "render + validate every object, hardened Deployments, schema refusals, skaffold.yaml, PromQL names (tap)"
-check "tap k8s/test" npx tap k8s/test/charts.test.ts k8s/test/cluster-fit.test.ts k8s/test/skaffold.test.ts k8s/test/promql.test.ts
+check "tap k8s/test" npx tap k8s/test/charts.test.ts k8s/test/cluster-fit.test.ts k8s/test/high-availability.test.ts k8s/test/skaffold.test.ts k8s/test/promql.test.ts
 
 if [ "${1:-}" = "--promql" ]; then
   step "PromQL against a live Prometheus scraping the local stack"

@@ -241,7 +241,7 @@ function run(): void {
           t.ok(dashboard.uid && dashboard.panels.length > 0, `${file}: a dashboard with panels`)
         }
       }
-      const rule = objects.find((o) => o.kind === 'PrometheusRule') as K8sObject & { spec: unknown }
+      const rule = objects.find((o) => o.kind === 'PrometheusRule' && o.metadata.name === 'soundline') as K8sObject & { spec: unknown }
       const file = parse(readFileSync(path.join(repoRoot, 'k8s/charts/soundline-infra/rules/soundline.rules.yaml'), 'utf8')) as unknown
       t.same(rule.spec, file, 'the PrometheusRule ships exactly rules/soundline.rules.yaml')
     }

@@ -1,9 +1,11 @@
 // Helpers of the chart tests: run helm, parse what it renders, validate every object
-// against the Kubernetes and Prometheus-operator schemas (kubernetes-models, offline).
+// against the Kubernetes and Prometheus-operator schemas (kubernetes-models, offline) and
+// custom resources against their vendored CRD schemas (k8s/schemas).
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Ajv, type ValidateFunction } from 'ajv'
 import t from 'tap'
 import { parseAllDocuments } from 'yaml'
 
@@ -84,6 +86,41 @@ export function render(chartDir: string, release: string, namespace: string, ext
 
 type ModelCtor = new (data: unknown) => { validate(): void }
 
+/**
+ * Custom resources kubernetes-models has no model for, validated against their CRD's
+ * openAPIV3Schema vendored under k8s/schemas (each file says where it comes from).
+ */
+const CRD_SCHEMAS: Record<string, string> = {
+  'postgresql.cnpg.io/v1/Cluster': 'k8s/schemas/cnpg-cluster.schema.json',
+}
+
+/**
+ * Unknown fields refused, as the API server's strict field validation (kubectl's default)
+ * refuses them: every object schema with properties gets additionalProperties: false unless
+ * it keeps unknown fields (x-kubernetes-preserve-unknown-fields) or already says otherwise.
+ */
+function strictFields(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(strictFields)
+  if (node === null || typeof node !== 'object') return node
+  const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, strictFields(s)])) : strictFields(v)]))
+  if ('properties' in out && !('additionalProperties' in out) && out['x-kubernetes-preserve-unknown-fields'] !== true) out.additionalProperties = false
+  return out
+}
+
+const crdValidators = new Map<string, ValidateFunction>()
+function crdValidator(key: string): ValidateFunction | undefined {
+  const file = CRD_SCHEMAS[key]
+  if (file === undefined) return undefined
+  let validate = crdValidators.get(key)
+  if (!validate) {
+    const schema = strictFields(JSON.parse(readFileSync(path.join(repoRoot, file), 'utf8'))) as object
+    // CEL rules (x-kubernetes-validations) and formats are the API server's: not checked here.
+    validate = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema)
+    crdValidators.set(key, validate)
+  }
+  return validate
+}
+
 async function modelFor(apiVersion: string, kind: string): Promise<ModelCtor> {
   const modulePath = apiVersion.startsWith('monitoring.coreos.com/')
     ? `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`
@@ -102,6 +139,11 @@ async function modelFor(apiVersion: string, kind: string): Promise<ModelCtor> {
 /** Validates one object; returns the error message or null. */
 export async function validateObject(object: K8sObject): Promise<string | null> {
   if (typeof object.apiVersion !== 'string' || typeof object.kind !== 'string') return 'apiVersion and kind are required'
+  const crd = crdValidator(`${object.apiVersion}/${object.kind}`)
+  if (crd) {
+    if (crd(object)) return null
+    return (crd.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`).join('; ')
+  }
   try {
     const Model = await modelFor(object.apiVersion, object.kind)
     new Model(object).validate()

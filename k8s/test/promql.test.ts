@@ -1,9 +1,11 @@
 // Static checks of the dashboards and alert rules (no Prometheus needed; the live check is
 // `npm run check:promql`, k8s/scripts/check-promql.ts): every metric a query reads is one
-// that the code exports (or prom-client's default metrics), or is listed as pending.
+// that the code exports (or prom-client's default metrics), or is listed as pending; the
+// data-tier alerts read exporters of staging instead (k8s/promql/exporter-metrics.txt).
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { parse } from 'yaml'
 import { collectExpressions, metricNames } from '../scripts/check-promql.js'
 import { repoRoot } from './helm.js'
 
@@ -41,5 +43,17 @@ t.test('every metric in the dashboards and rules is exported by the code or pend
     // the exact name as a string literal (prom-client's default metrics are literals too)
     const exported = [`'${base}'`, `"${base}"`, `\`${base}\``].some((literal) => code.includes(literal))
     t.ok(exported, `${name} is exported by the code (a typo otherwise)`)
+  }
+})
+
+t.test("the data-tier alerts use only the exporters' metrics listed, and the chart's recordings", async (t) => {
+  const listed = new Set(readFileSync(path.join(repoRoot, 'k8s/promql/exporter-metrics.txt'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')))
+  const template = readFileSync(path.join(repoRoot, 'k8s/charts/soundline-infra/templates/prometheusrule-data-tier.yaml'), 'utf8')
+  const rules = parse(readFileSync(path.join(repoRoot, 'k8s/charts/soundline-infra/rules/data-tier.rules.yaml'), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }
+  const names = new Set(rules.groups.flatMap((g) => g.rules.flatMap((r) => metricNames(r.expr))))
+  t.ok(names.size >= 8, `${names.size} metric names`)
+  for (const name of [...names].sort()) {
+    if (name.includes(':')) t.match(template, `record: ${name}`, `${name} is recorded by the chart`)
+    else t.ok(listed.has(name), `${name} is an exporter metric listed in k8s/promql/exporter-metrics.txt`)
   }
 })

@@ -42,6 +42,14 @@ config:
 # Environment variables from existing Secrets (k8s/charts/soundline-infra creates them on kind).
 secretEnv: []
 envFromSecrets: []
+# Staging: the service's database is a CloudNativePG Cluster (docs/high-availability.md,
+# "Kubernetes"). With name set, DATABASE_URL names the Cluster's -rw Service (the primary) and
+# DATABASE_READ_URL its -ro Service (the replicas), both with the owner's credentials from the
+# operator's Secret <name>-app, in the service and its migrate init container; secretEnv must
+# then not set DATABASE_URL. Empty (kind): DATABASE_URL comes from secretEnv.
+postgresCluster:
+  name: ""
+  database: ""
 envFromConfigMaps: []
 extraEnv: []
 

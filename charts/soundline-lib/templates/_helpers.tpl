@@ -58,6 +58,28 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 
 {{/* Environment shared by the service container and the migration init container. */}}
 {{- define "soundline-lib.secretEnv" -}}
+{{- with .Values.postgresCluster }}{{ if .name }}
+{{- range $.Values.secretEnv }}
+{{- if eq .name "DATABASE_URL" }}{{ fail "postgresCluster.name sets DATABASE_URL: remove it from secretEnv" }}{{ end }}
+{{- end }}
+{{- $secret := printf "%s-app" .name }}
+# The Cluster's owner (CloudNativePG generates a password of letters and digits: nothing to
+# escape in a URL); Kubernetes expands $(DATABASE_USER) and $(DATABASE_PASSWORD) in the URLs.
+- name: DATABASE_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: username
+- name: DATABASE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: password
+- name: DATABASE_URL
+  value: {{ printf "postgresql://$(DATABASE_USER):$(DATABASE_PASSWORD)@%s-rw:5432/%s" .name .database | quote }}
+- name: DATABASE_READ_URL
+  value: {{ printf "postgresql://$(DATABASE_USER):$(DATABASE_PASSWORD)@%s-ro:5432/%s" .name .database | quote }}
+{{- end }}{{ end }}
 {{- range .Values.secretEnv }}
 - name: {{ .name }}
   valueFrom:

@@ -39,3 +39,14 @@ service's database, Kafka and S3 access follow from its registry entry.
 {{- end -}}
 {{- toJson $clients -}}
 {{- end -}}
+
+{{- /* A container's securityContext: non-root uid, read-only root filesystem, nothing added. */ -}}
+{{- define "infra.hardened" -}}
+runAsNonRoot: true
+runAsUser: {{ .uid }}
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+privileged: false
+capabilities:
+  drop: [ALL]
+{{- end -}}
