@@ -20,9 +20,13 @@ const repo = new URL('../../../', import.meta.url).pathname
 const s3Server = await startTestS3()
 const bucket = `warehouse-${randomBytes(4).toString('hex')}`
 const tmpDir = await mkdtemp(join(tmpdir(), 'warehouse-test-'))
-const databases = { song: await startTestDatabase(), resource: await startTestDatabase(), storage: await startTestDatabase() }
-for (const [name, database] of Object.entries(databases))
-  await applyMigrations({ connectionString: database.url, migrationsDir: join(repo, 'prisma', name, 'migrations'), logger })
+const [song, resource, storage] = await Promise.all([startTestDatabase(), startTestDatabase(), startTestDatabase()])
+const databases = { song, resource, storage }
+await Promise.all(
+  Object.entries(databases).map(([name, database]) =>
+    applyMigrations({ connectionString: database.url, migrationsDir: join(repo, 'prisma', name, 'migrations'), logger }),
+  ),
+)
 const songDb = new pg.Pool({ connectionString: databases.song.url, max: 2 })
 const resourceDb = new pg.Pool({ connectionString: databases.resource.url, max: 2 })
 const storageDb = new pg.Pool({ connectionString: databases.storage.url, max: 2 })
