@@ -29,6 +29,7 @@ const ready = new Promise((resolve, reject) => {
     if (seen.includes('Ctrl-C stops everything')) resolve(undefined)
   })
   stack.once('exit', (code) => reject(new Error(`the stack exited (${code}) before it was ready`)))
+  setTimeout(() => reject(new Error('the stack was not ready within 10 minutes')), 600_000).unref()
 })
 
 function warehouse(...args) {
@@ -60,9 +61,11 @@ async function upload(index) {
 
 const count = `select count(*) as n from songs where album = '${ALBUM}'`
 let failures = 0
+let passes = 0
 function check(what, actual, expected) {
   const ok = JSON.stringify(actual) === JSON.stringify(expected)
-  if (!ok) failures++
+  if (ok) passes++
+  else failures++
   console.log(`${ok ? 'ok' : 'FAILED'}: ${what}: ${JSON.stringify(actual)}${ok ? '' : ` (expected ${JSON.stringify(expected)})`}`)
 }
 
@@ -86,5 +89,5 @@ try {
   await new Promise((resolve) => (stack.exitCode === null ? stack.once('exit', resolve) : resolve(undefined)))
   rmSync(dataDir, { recursive: true, force: true })
 }
-console.log(`warehouse smoke: ${failures === 0 ? 'PASS' : 'FAIL'}`)
+console.log(`warehouse smoke: ${failures === 0 ? 'PASS' : 'FAIL'} (${passes} passed, ${failures} failed)`)
 process.exitCode = failures === 0 ? 0 : 1
