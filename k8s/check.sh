@@ -39,6 +39,7 @@ helm version --short; promtool --version 2>&1 | head -1; "$HADOLINT" --version
 
 step "Dockerfile (hadolint)"
 check "hadolint Dockerfile" "$HADOLINT" Dockerfile
+check "hadolint packages/warehouse/Dockerfile" "$HADOLINT" packages/warehouse/Dockerfile
 
 step "chart dependencies and the shared values schema"
 check "helm dependency build" k8s/scripts/helm-deps.sh

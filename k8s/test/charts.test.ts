@@ -247,16 +247,36 @@ function run(): void {
     }
     const kind = render('k8s/charts/soundline-infra', 'soundline-infra', 'soundline')
     const policies = kind.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name).sort()
-    t.same(policies, ['kafka', 'localstack', 'postgres-auth', 'postgres-resource', 'postgres-song', 'postgres-storage'], 'each database, Kafka and LocalStack have a NetworkPolicy')
+    t.same(
+      policies,
+      ['kafka', 'localstack', 'postgres-auth', 'postgres-resource', 'postgres-song', 'postgres-storage', 'warehouse'],
+      'each database, Kafka, LocalStack and the warehouse refresh have a NetworkPolicy',
+    )
+    const cronJob = kind.find((o) => o.kind === 'CronJob') as K8sObject & {
+      spec: { concurrencyPolicy: string; jobTemplate: { spec: { template: { spec: PodSpec } } } }
+    }
+    t.equal(cronJob.spec.concurrencyPolicy, 'Forbid', 'warehouse refresh: one run at a time')
+    const pod = cronJob.spec.jobTemplate.spec.template.spec
+    for (const container of pod.containers) {
+      t.equal(container.securityContext?.readOnlyRootFilesystem, true, 'warehouse refresh: read-only root filesystem')
+      t.equal(pod.securityContext?.runAsNonRoot, true, 'warehouse refresh: non-root')
+    }
+    t.ok(pod.volumes?.some((volume) => volume.name === 'tmp' && volume.emptyDir), 'warehouse refresh: an emptyDir for its files')
   })
 
-  t.test('NetworkPolicies: each database reachable only by its owner', async (t) => {
+  t.test('NetworkPolicies: each database reachable only by its owner (and the warehouse refresh)', async (t) => {
     const infra = render('k8s/charts/soundline-infra', 'soundline-infra', 'soundline')
     type Policy = K8sObject & { spec: { ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[] } }
-    for (const [db, owner] of [['song', 'song-service'], ['storage', 'storage-service'], ['resource', 'resource-service'], ['auth', 'auth-service']]) {
+    // and the warehouse refresh, which reads song, storage and resource (READ ONLY: docs/warehouse.md)
+    for (const [db, ...readers] of [
+      ['song', 'song-service', 'warehouse'],
+      ['storage', 'storage-service', 'warehouse'],
+      ['resource', 'resource-service', 'warehouse'],
+      ['auth', 'auth-service'],
+    ]) {
       const policy = infra.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === `postgres-${db}`) as Policy
       const allowed = policy.spec.ingress.flatMap((rule) => rule.from.map((peer) => peer.podSelector.matchLabels['app.kubernetes.io/name']))
-      t.same(allowed, [owner], `postgres-${db}: only ${owner}`)
+      t.same(allowed, readers, `postgres-${db}: only ${readers.join(' and ')}`)
     }
     // and every service's egress names only its own database
     for (const chart of SERVICE_CHARTS) {
