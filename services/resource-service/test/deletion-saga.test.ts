@@ -163,6 +163,15 @@ t.test('a step out of attempts: FAILED with its reason, listed for an admin, who
   t.match(twice.json, { errorCode: '409', errorMessage: /is COMPLETED: only a FAILED saga can be retried/ })
   t.equal((await http('POST', `${base}/internal/admin/sagas/99999/retry`)).status, 404)
   t.equal((await http('GET', `${base}/internal/admin/sagas?state=DONE`)).status, 400)
+  // The query is a string: a limit is read as a number, and one out of range is refused.
+  const completed = (await http('GET', `${base}/internal/admin/sagas?state=COMPLETED&limit=1000`)).json as Saga[]
+  t.ok(
+    completed.some((saga) => saga.id === sagaId),
+    'a limit is accepted',
+  )
+  t.equal(((await http('GET', `${base}/internal/admin/sagas?limit=1`)).json as Saga[]).length, 1, 'and honoured')
+  t.equal((await http('GET', `${base}/internal/admin/sagas?limit=0`)).status, 400)
+  t.equal((await http('GET', `${base}/internal/admin/sagas?limit=1001`)).status, 400)
 })
 
 t.test('a crash after step 1 (the saga left RUNNING and claimed): a new instance resumes and completes it', async (t) => {
