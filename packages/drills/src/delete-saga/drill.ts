@@ -51,6 +51,8 @@ export interface DeleteSagaResult extends Settled {
   resumed: Map<number, { movedAt?: number; doneAt?: number }>
   /** Drill ms and the RUNNING sagas each poll of the table saw. */
   running: { t: number; count: number }[]
+  /** Failed attempts the polls of the table saw recorded: in all, and during the Song Service's outage. */
+  attemptsSeen: { total: number; duringOutage: number }
 }
 
 /** A DELETE of two ids per five uploads: about 40 % of what is uploaded is deleted. */
@@ -194,6 +196,7 @@ export async function runDeleteSagaDrill(
       interrupted,
       resumed,
       running: watcher.running,
+      attemptsSeen: { total: watcher.failedAttemptsSeen(), duringOutage: watcher.failedAttemptsSeen(songDownAt, songBackAt) },
     }
     return await reportDeleteSaga(result, output.outDir, output.stamp)
   } finally {

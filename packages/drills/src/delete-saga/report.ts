@@ -1,9 +1,6 @@
 // What the delete-saga drill prints and keeps: a per-second timeline, the
 // measured numbers, the verdict, and the chart.
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { renderPng } from '../chart.js'
-import type { DrillReport } from '../report.js'
+import { chartAndVerdict, type DrillReport } from '../report.js'
 import { formatMs, textTable } from '../stats.js'
 import { counterIncrease } from '../verdict.js'
 import { deleteSagaChartSvg } from './chart.js'
@@ -88,7 +85,7 @@ function summary(result: DeleteSagaResult, m: Measures): string {
   return [
     `Song Service frozen at ${formatMs(marks.freezeAt)}; Resource Service killed at ${formatMs(marks.killAt)}, ready again ${formatMs(marks.readyAt - marks.restartAt)} after its restart`,
     `interrupted sagas: ${result.interrupted.length} (${claimed.length} still claimed by the killed process, steps ${[...new Set(result.interrupted.map((s) => s.step))].join(', ') || '-'})`,
-    `  restart (ready) → resumption: ${spreadText(m.resume)}`,
+    `  restart (process started) → resumption: ${spreadText(m.resume)}`,
     `  kill → COMPLETED: ${spreadText(m.killToDone)}`,
     `Song Service down ${formatMs(marks.songDownAt)} → ${formatMs(marks.songBackAt)}: ${m.outage.deletes} DELETEs (${m.outage.ids} ids), ${m.outage.sagas} sagas started, DELETE latency ${spreadText(m.outage.latency)}`,
     `saga completion time (created → COMPLETED): all ${spreadText(m.completion.all)}`,
@@ -97,7 +94,9 @@ function summary(result: DeleteSagaResult, m: Measures): string {
     `  started during the Song outage ${spreadText(m.completion.outage)}`,
     `retries (soundline_deletion_saga_retries_total): ${Object.entries(m.retries)
       .map(([step, n]) => `${step} +${n}`)
-      .join(', ')}; during the Song outage +${m.retriesDuringOutage}`,
+      .join(
+        ', ',
+      )}; during the Song outage +${m.retriesDuringOutage}; failed attempts seen in the saga table ${result.attemptsSeen.total} (${result.attemptsSeen.duringOutage} during the outage)`,
     `uploads ${result.uploads.filter((r) => r.status === 200).length}/${result.uploads.length} ok; deletions ${result.deletions.length} (${result.deletedIds.length} ids); kept ${result.keptIds.length}`,
     `objects without a row (not judged: an upload killed between its PUT and its commit leaves its staging object): ${result.orphanObjects.length}`,
     result.settledAt === undefined
@@ -111,10 +110,8 @@ export async function reportDeleteSaga(result: DeleteSagaResult, outDir: string,
   const m = measure(result)
   const criteria = judgeDeleteSaga(result, m)
   const passed = criteria.every((c) => c.pass)
-  await mkdir(outDir, { recursive: true })
-  const pngPath = join(outDir, `${result.scenario.name}-${stamp}.png`)
-  await writeFile(pngPath, renderPng(deleteSagaChartSvg(result, rows, criteria)))
-  const verdict = textTable([['', 'criterion', 'measured'], ...criteria.map((c) => [c.pass ? 'PASS' : 'FAIL', c.name, c.actual])])
+  const svg = deleteSagaChartSvg(result, rows, criteria)
+  const { pngPath, verdict } = await chartAndVerdict(criteria, svg, outDir, `${result.scenario.name}-${stamp}.png`)
   const text = [
     `== ${result.scenario.name}: ${result.scenario.summary}`,
     `${result.options.rate} uploads/s and ${result.deletions.length} DELETEs; warm-up ${result.options.warmupSeconds} s, Song Service down ${result.options.faultSeconds} s, after ${result.options.afterSeconds} s`,

@@ -35,7 +35,7 @@ interface RawRow {
   claimed_until: Date | null
 }
 
-const POLL_MS = 250
+const POLL_MS = 500
 
 const toRow = (raw: RawRow): SagaRow => ({
   id: raw.id,
@@ -54,6 +54,7 @@ const same = (a: SagaRow, b: SagaRow): boolean => a.step === b.step && a.state =
 export class SagaWatcher {
   private readonly db: pg.Pool
   private afterId = 0
+  private seenUpTo = 0
   readonly histories = new Map<number, SagaHistory>()
   /** Drill ms and the number of RUNNING sagas (of this drill) each poll saw. */
   readonly running: { t: number; count: number }[] = []
@@ -71,6 +72,7 @@ export class SagaWatcher {
   async begin(): Promise<void> {
     const result = await this.db.query<{ max: number | null }>('SELECT max(id) AS max FROM deletion_sagas')
     this.afterId = result.rows[0]?.max ?? 0
+    this.seenUpTo = this.afterId
   }
 
   /** Every saga of this drill as the table holds it now. */
@@ -101,7 +103,7 @@ export class SagaWatcher {
     return new Map(result.rows.map((row) => [row.id, { bucket: row.bucket, key: row.key }]))
   }
 
-  /** Reads the table every 250 ms until stopped, keeping each saga's changes. */
+  /** Reads the table every 500 ms until stopped, keeping each saga's changes. */
   start(): void {
     if (this.loop) return
     this.polling = true
@@ -115,10 +117,27 @@ export class SagaWatcher {
     })()
   }
 
+  /**
+   * One look at what changes: sagas not COMPLETED and those new since the last look (a
+   * light query: the table's single backend also serves the service). A saga that was
+   * RUNNING and is no longer listed has COMPLETED.
+   */
   async poll(): Promise<SagaRow[]> {
-    const rows = await this.read()
+    const result = await this.db.query<RawRow>(
+      `SELECT id, resource_ids, step, state, attempts, last_error, created_at, completed_at, claimed_until
+       FROM deletion_sagas WHERE id > $1 AND (state <> 'COMPLETED' OR id > $2) ORDER BY id`,
+      [this.afterId, this.seenUpTo],
+    )
+    const rows = result.rows.map(toRow)
     const t = this.clock()
+    const listed = new Set(rows.map((row) => row.id))
+    for (const history of this.histories.values()) {
+      if (history.last.state === 'COMPLETED' || listed.has(history.last.id)) continue
+      history.last = { ...history.last, state: 'COMPLETED' }
+      history.changes.push({ t, step: 'DONE', state: 'COMPLETED', attempts: 0 })
+    }
     for (const row of rows) {
+      this.seenUpTo = Math.max(this.seenUpTo, row.id)
       const history = this.histories.get(row.id)
       if (!history) this.histories.set(row.id, { last: row, changes: [{ t, step: row.step, state: row.state, attempts: row.attempts }] })
       else {
@@ -128,6 +147,19 @@ export class SagaWatcher {
     }
     this.running.push({ t, count: rows.filter((row) => row.state === 'RUNNING').length })
     return rows
+  }
+
+  /** Failed attempts the polls saw recorded (increases of `attempts`): a lower bound of the retries. */
+  failedAttemptsSeen(from = 0, to = Infinity): number {
+    let total = 0
+    for (const history of this.histories.values()) {
+      let previous = 0
+      for (const change of history.changes) {
+        if (change.attempts > previous && change.t >= from && change.t <= to) total += change.attempts - previous
+        previous = change.attempts
+      }
+    }
+    return total
   }
 
   /** The first poll at or after `from` (drill ms) that saw the saga differ from `snapshot`. */

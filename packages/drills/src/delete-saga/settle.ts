@@ -101,13 +101,13 @@ export const settle = {
       let songs = new Map<number, SongRow>()
       let created = { resourceIds: [] as number[], songIds: [] as number[] }
       for (;;) {
-        sagas = await watcher.poll()
+        const open = await watcher.poll()
         created = await inspector.createdAfter(before.maxResourceId)
         kept = created.resourceIds.filter((id) => !deleted.has(id))
         const ids = [...kept, ...deleted]
         states = await inspector.states(ids)
         songs = await inspector.songs(ids)
-        const sagasDone = sagas.every((saga) => saga.state !== 'RUNNING')
+        const sagasDone = open.every((saga) => saga.state !== 'RUNNING')
         const deletedGone = [...deleted].every((id) => !states.has(id) && !songs.has(id))
         const keptDone = kept.every((id) => states.get(id) === 'PERMANENT' && songOk(id, songs))
         if (sagasDone && deletedGone && keptDone) {
@@ -118,6 +118,7 @@ export const settle = {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS))
       }
       await new Promise((resolve) => setTimeout(resolve, AFTER_SETTLE_MS))
+      sagas = await watcher.read()
 
       const objects = await inspector.objects()
       const locations = await watcher.locations(kept)

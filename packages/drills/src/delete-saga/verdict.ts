@@ -32,7 +32,7 @@ const list = (ids: (number | string)[], max = 8): string => (ids.length <= max ?
 export interface Measures {
   /** Saga completion time (created → COMPLETED, the table's timestamps): all, steady, interrupted, started during the outage. */
   completion: { all: Spread; steady: Spread; interrupted: Spread; outage: Spread }
-  /** Restart (the service ready) → first move of each interrupted saga; negative: moved before ready answered. */
+  /** Restart (the new process started) → first move of each interrupted saga. */
   resume: Spread
   /** Kill → each interrupted saga COMPLETED. */
   killToDone: Spread
@@ -70,7 +70,7 @@ export function measure(result: DeleteSagaResult): Measures {
       interrupted: spread(took(completed.filter((s) => interrupted.has(s.id)))),
       outage: spread(took(completed.filter(duringOutage))),
     },
-    resume: spread(resumed.flatMap((r) => (r.movedAt === undefined ? [] : [r.movedAt - marks.readyAt]))),
+    resume: spread(resumed.flatMap((r) => (r.movedAt === undefined ? [] : [r.movedAt - marks.restartAt]))),
     killToDone: spread(resumed.flatMap((r) => (r.doneAt === undefined ? [] : [r.doneAt - marks.killAt]))),
     retries,
     retriesDuringOutage: counterIncrease(
@@ -133,7 +133,7 @@ export function judgeDeleteSaga(result: DeleteSagaResult, m: Measures): Criterio
     {
       name: `every interrupted saga resumed and COMPLETED within max(kill + SAGA_CLAIM_MS ${formatMs(SAGA_CLAIM_MS)}, restart) + ${formatMs(RESUME_SLACK_MS)}`,
       pass: interrupted.length > 0 && lateOrUnfinished.length === 0,
-      actual: `moved ${spreadText(m.resume)} after ready; completed ${spreadText(m.killToDone)} after the kill${lateOrUnfinished.length ? `; late or unfinished: ${list(lateOrUnfinished.map((s) => s.id))}` : ''}`,
+      actual: `moved ${spreadText(m.resume)} after the restart began; completed ${spreadText(m.killToDone)} after the kill${lateOrUnfinished.length ? `; late or unfinished: ${list(lateOrUnfinished.map((s) => s.id))}` : ''}`,
     },
     {
       name: 'every DELETE answered 200 (a client retrying every second while the Resource Service was down)',
@@ -152,8 +152,10 @@ export function judgeDeleteSaga(result: DeleteSagaResult, m: Measures): Criterio
     },
     {
       name: 'sagas retried the Song Service with backoff during its outage (soundline_deletion_saga_retries_total)',
-      pass: m.retriesDuringOutage > 0,
-      actual: `+${m.retriesDuringOutage} during the outage; ${Object.entries(m.retries)
+      pass: m.retriesDuringOutage > 0 || result.attemptsSeen.duringOutage > 0,
+      actual: `+${m.retriesDuringOutage} during the outage (failed attempts seen in the table: ${result.attemptsSeen.duringOutage}); ${Object.entries(
+        m.retries,
+      )
         .map(([step, n]) => `${step} +${n}`)
         .join(', ')} in all`,
     },
