@@ -26,11 +26,11 @@ const FONT = 'DejaVu Sans'
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
-function text(x: number, y: number, content: string, attrs = '', size = 12): string {
+export function text(x: number, y: number, content: string, attrs = '', size = 12): string {
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-family="${FONT}" font-size="${size}" ${attrs}>${escape(content)}</text>`
 }
 
-function niceMax(value: number): number {
+export function niceMax(value: number): number {
   const magnitude = 10 ** Math.floor(Math.log10(Math.max(1, value)))
   return [1, 2, 5, 10].map((m) => m * magnitude).find((candidate) => candidate >= value) ?? 10 * magnitude
 }

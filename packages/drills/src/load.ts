@@ -46,6 +46,8 @@ export async function runLoad(options: {
   stopAt: () => number
   fixtures: Fixture[]
   clock: () => number
+  /** Each record as soon as its upload answered (a drill that deletes picks from them). */
+  onRecord?: (record: UploadRecord) => void
 }): Promise<UploadRecord[]> {
   const begin = options.clock()
   const pending: Promise<UploadRecord>[] = []
@@ -54,7 +56,16 @@ export async function runLoad(options: {
     if (due >= options.stopAt()) break
     const wait = due - options.clock()
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
-    pending.push(uploadOnce(options.url, options.fixtures[seq] as Fixture, seq, options.clock))
+    const upload = uploadOnce(options.url, options.fixtures[seq] as Fixture, seq, options.clock)
+    const onRecord = options.onRecord
+    pending.push(
+      onRecord
+        ? upload.then((record) => {
+            onRecord(record)
+            return record
+          })
+        : upload,
+    )
   }
   return Promise.all(pending)
 }

@@ -32,14 +32,32 @@ function summary(result: DrillResult): string {
   return lines.join('\n')
 }
 
+/** Writes the chart and lays out the verdict, as every drill's report has them. */
+export async function chartAndVerdict(
+  criteria: Criterion[],
+  svg: string,
+  outDir: string,
+  file: string,
+): Promise<{ pngPath: string; verdict: string }> {
+  await mkdir(outDir, { recursive: true })
+  const pngPath = join(outDir, file)
+  await writeFile(pngPath, renderPng(svg))
+  return {
+    pngPath,
+    verdict: textTable([['', 'criterion', 'measured'], ...criteria.map((c) => [c.pass ? 'PASS' : 'FAIL', c.name, c.actual])]),
+  }
+}
+
 export async function reportDrill(result: DrillResult, outDir: string, stamp: string): Promise<DrillReport> {
   const rows = secondsOf(result)
   const criteria = judge(result)
   const passed = criteria.every((c) => c.pass)
-  await mkdir(outDir, { recursive: true })
-  const pngPath = join(outDir, `${result.scenario.name}-${stamp}.png`)
-  await writeFile(pngPath, renderPng(chartSvg(result, rows, criteria)))
-  const verdict = textTable([['', 'criterion', 'measured'], ...criteria.map((c) => [c.pass ? 'PASS' : 'FAIL', c.name, c.actual])])
+  const { pngPath, verdict } = await chartAndVerdict(
+    criteria,
+    chartSvg(result, rows, criteria),
+    outDir,
+    `${result.scenario.name}-${stamp}.png`,
+  )
   const text = [
     `== ${result.scenario.name}: ${result.scenario.summary}`,
     `${result.options.rate} uploads/s; warm-up ${result.options.warmupSeconds} s, fault ${result.options.faultSeconds} s, after ${result.options.afterSeconds} s`,

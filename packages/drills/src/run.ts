@@ -80,18 +80,18 @@ export async function runDrills(settings: RunSettings): Promise<DrillReport[]> {
         storageTimeoutMs: settings.storageTimeoutMs,
       }
       progress(`${name}: ${scenario.summary}; ${options.rate}/s, fault ${options.faultSeconds} s`)
-      const report = await runDrill(stack, scenario, options, stamp).then(
-        (result) => reportDrill(result, settings.outDir, stamp),
-        (error: unknown): DrillReport => {
-          const message = (error as Error).stack ?? String(error)
-          return {
-            criteria: [{ name: 'the drill runs to its end', pass: false, actual: message }],
-            passed: false,
-            text: `== ${name}: the drill itself failed\n${message}`,
-            pngPath: '',
-          }
-        },
-      )
+      const drill = scenario.run
+        ? scenario.run(stack, scenario, options, { outDir: settings.outDir, stamp, progress })
+        : runDrill(stack, scenario, options, stamp).then((result) => reportDrill(result, settings.outDir, stamp))
+      const report = await drill.catch((error: unknown): DrillReport => {
+        const message = (error as Error).stack ?? String(error)
+        return {
+          criteria: [{ name: 'the drill runs to its end', pass: false, actual: message }],
+          passed: false,
+          text: `== ${name}: the drill itself failed\n${message}`,
+          pngPath: '',
+        }
+      })
       reports.push(report)
       settings.onReport?.(report)
     }

@@ -1,8 +1,11 @@
 // The five faults. Each knows how to break one part of the stack and how to
 // heal it; what must hold meanwhile is in verdict.ts.
+import { runDeleteSagaDrill } from './delete-saga/drill.js'
+import type { DrillOptions } from './drill.js'
+import type { DrillReport } from './report.js'
 import type { DrillStack, ServiceName } from './stack.js'
 
-export type ScenarioName = 'storage-down' | 'storage-hang' | 'song-down' | 'kafka-restart' | 'processor-crash'
+export type ScenarioName = 'storage-down' | 'storage-hang' | 'song-down' | 'kafka-restart' | 'processor-crash' | 'delete-saga'
 
 /** Which breaker a scenario watches: the caller's /metrics target and the breaker name. */
 export interface WatchedBreaker {
@@ -19,6 +22,14 @@ export interface Scenario {
   inject(stack: DrillStack): Promise<void>
   /** Starts the healing; resolves once the broken part answers again. */
   heal(stack: DrillStack): Promise<void>
+  /** A drill of its own shape (several phases, its own verdict and chart) instead of drill.ts's; it uses inject/heal for its fault. */
+  run?(stack: DrillStack, scenario: Scenario, options: DrillOptions, output: CustomDrillOutput): Promise<DrillReport>
+}
+
+export interface CustomDrillOutput {
+  outDir: string
+  stamp: string
+  progress: (line: string) => void
 }
 
 function killed(service: ServiceName): Pick<Scenario, 'inject' | 'heal'> {
@@ -66,6 +77,13 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     summary: 'Resource Processor SIGKILLed mid-work, restarted after the fault',
     defaultFaultSeconds: 10,
     ...killed('resource-processor'),
+  },
+  'delete-saga': {
+    name: 'delete-saga',
+    summary: 'Deletions under upload load: Resource Service SIGKILLed mid-saga, then Song Service SIGKILLed for the fault',
+    defaultFaultSeconds: 20,
+    ...killed('song-service'),
+    run: runDeleteSagaDrill,
   },
 }
 

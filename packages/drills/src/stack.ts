@@ -19,7 +19,7 @@ export type ServiceName = (typeof PIPELINE)[number]
 const SERVICES = PIPELINE.map((name) => ({ name, database: service(name).database?.name, entry: serviceEntry(name) }))
 // Generous: on a busy 2-core machine three PGlite databases and a JVM take a while.
 const READY_TIMEOUT_MS = 120_000
-const INFRA_TIMEOUT_MS = 120_000
+const INFRA_TIMEOUT_MS = 300_000
 
 export interface StackOptions {
   /** Holds databases, objects, the broker's log and services.log; the caller removes it. */
@@ -145,6 +145,8 @@ export class DrillStack {
       ...this.kafkaPorts,
       logger: this.logger,
       brokerLogLevel: 'WARN',
+      // The JVM on a busy 2-core machine can take longer than dev-stack's default minute.
+      readyTimeoutMs: INFRA_TIMEOUT_MS,
     })
   }
 

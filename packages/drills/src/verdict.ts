@@ -208,6 +208,8 @@ export function judge(result: DrillResult): Criterion[] {
     'song-down': songDown,
     'kafka-restart': () => [],
     'processor-crash': () => [],
+    // Judged by its own verdict (delete-saga/verdict.ts): it runs through Scenario.run.
+    'delete-saga': () => [],
   }[result.scenario.name]
   return [...common(result), ...specific(result)]
 }

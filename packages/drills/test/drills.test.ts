@@ -8,8 +8,9 @@ import t from 'tap'
 import { runDrills } from '../src/run.js'
 import { SCENARIO_NAMES } from '../src/scenarios.js'
 
-// Stack start (~30 s) plus five drills of ~16 s load and their settling.
-t.setTimeout(360_000)
+// Stack start (~30 s) plus five drills of ~16 s load and their settling, and delete-saga
+// (~90 s: it waits for the killed Resource Service's 30 s claims on its sagas).
+t.setTimeout(540_000)
 
 const outDir = join(tmpdir(), `soundline-drills-test-${process.pid}`)
 t.teardown(() => rm(outDir, { recursive: true, force: true }))

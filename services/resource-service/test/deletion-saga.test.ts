@@ -1,6 +1,7 @@
 // The deletion saga (docs/consistency.md "The deletion saga") seen from
 // outside: HTTP, S3, the database, /metrics. The Song Service is the stack's
 // real one, reached through a switch that can take it "down".
+import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { eventually, http, makeMp3, waitUntilReady, type Teardown } from '@soundline/dev-stack/testing'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import pg from 'pg'
@@ -163,6 +164,15 @@ t.test('a step out of attempts: FAILED with its reason, listed for an admin, who
   t.match(twice.json, { errorCode: '409', errorMessage: /is COMPLETED: only a FAILED saga can be retried/ })
   t.equal((await http('POST', `${base}/internal/admin/sagas/99999/retry`)).status, 404)
   t.equal((await http('GET', `${base}/internal/admin/sagas?state=DONE`)).status, 400)
+  // The query is a string: a limit is read as a number, and one out of range is refused.
+  const completed = (await http('GET', `${base}/internal/admin/sagas?state=COMPLETED&limit=1000`)).json as Saga[]
+  t.ok(
+    completed.some((saga) => saga.id === sagaId),
+    'a limit is accepted',
+  )
+  t.equal(((await http('GET', `${base}/internal/admin/sagas?limit=1`)).json as Saga[]).length, 1, 'and honoured')
+  t.equal((await http('GET', `${base}/internal/admin/sagas?limit=0`)).status, 400)
+  t.equal((await http('GET', `${base}/internal/admin/sagas?limit=1001`)).status, 400)
 })
 
 t.test('a crash after step 1 (the saga left RUNNING and claimed): a new instance resumes and completes it', async (t) => {
@@ -186,4 +196,15 @@ t.test('a crash after step 1 (the saga left RUNNING and claimed): a new instance
   t.notOk(await stagingHas(key), 'object deleted')
   t.equal((await db.query('SELECT 1 FROM resources WHERE id = $1', [id])).rowCount, 0, 'row deleted')
   t.equal((await http('GET', `${second.base}/resources/${id}/status`)).status, 404)
+})
+
+t.test('a move that copied but never committed before the DELETE: the saga deletes that copy too', async (t) => {
+  const { id, key } = await resourceWithSong(base, 66)
+  // Step 1 of a move (processing-results.ts) whose commit never came (a crash, a failed write):
+  // a copy in the permanent storage that no row names. Its redelivery finds the resource gone.
+  const copyKey = key.replace(/^staging\//, 'permanent/files/')
+  await stack.s3.send(new PutObjectCommand({ Bucket: stack.permanentBucket, Key: copyKey, Body: 'an unfinished move' }))
+  t.strictSame((await http('DELETE', `${base}/resources?id=${id}`)).json, { ids: [id] })
+  t.notOk((await objectKeys(stack.s3, stack.permanentBucket)).includes(copyKey), 'the copy is deleted with the resource')
+  t.notOk(await stagingHas(key), 'and the staging object')
 })

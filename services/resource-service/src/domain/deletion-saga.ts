@@ -1,5 +1,13 @@
 import { DomainError, exponentialDelay, type Logger } from '@soundline/platform'
-import { sameLocation, type ObjectLocation, type ObjectStore, type SongMetadata } from './resource.js'
+import {
+  fileNameOf,
+  objectKeyIn,
+  sameLocation,
+  type ObjectLocation,
+  type ObjectStore,
+  type SongMetadata,
+  type StorageCatalog,
+} from './resource.js'
 
 /**
  * The deletion saga (docs/consistency.md "The deletion saga"): one durable
@@ -113,6 +121,7 @@ export class DeletionSagaCoordinator {
     private readonly store: DeletionSagaStore,
     private readonly songs: SongMetadata,
     private readonly objects: ObjectStore,
+    private readonly storages: Pick<StorageCatalog, 'permanentStorage'>,
     private readonly logger: Logger,
     private readonly options: SagaOptions,
     private readonly observer: SagaObserver = { stepFinished: () => undefined, retried: () => undefined },
@@ -243,7 +252,7 @@ export class DeletionSagaCoordinator {
         return this.songs.deleteFor(resourceIds)
       case 'DELETE_OBJECTS': {
         const done: ObjectLocation[] = []
-        for (const location of await this.store.objectsOf(resourceIds)) {
+        for (const location of await this.withPermanentCopies(await this.store.objectsOf(resourceIds))) {
           if (done.some((other) => sameLocation(other, location))) continue
           // S3 DeleteObject of a missing key succeeds: a repeat after a crash is harmless.
           await this.objects.delete(location)
@@ -256,6 +265,23 @@ export class DeletionSagaCoordinator {
       case 'DONE':
         return
     }
+  }
+
+  /**
+   * Adds, for each object, where a move to PERMANENT puts its file
+   * (processing-results.ts): a move that copied and then never committed (a
+   * crash, a failed write) before the DELETE leaves a copy there that no row
+   * names and nothing else would delete. For a moved resource it is its
+   * current object again (one delete). Without a permanent storage to ask,
+   * the step goes on with the rows' objects.
+   */
+  private async withPermanentCopies(locations: ObjectLocation[]): Promise<ObjectLocation[]> {
+    const permanent = await this.storages.permanentStorage().catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'deletion saga: no permanent storage to look for unfinished moves in')
+      return undefined
+    })
+    if (!permanent) return locations
+    return [...locations, ...locations.map((l) => ({ bucket: permanent.bucket, key: objectKeyIn(permanent, fileNameOf(l.key)) }))]
   }
 
   private sleep(ms: number): Promise<void> {

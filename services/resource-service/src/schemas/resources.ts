@@ -74,5 +74,6 @@ export type SagaRecord = Static<typeof SagaRecord>
 
 export const SagaListQuery = Type.Object({
   state: Type.Optional(SagaStateName),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  // A string: the query is not coerced ("1" is not 1, create-app.ts), so an integer type would refuse every limit.
+  limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,2}|1000)$', description: '1 to 1000; default 100' })),
 })

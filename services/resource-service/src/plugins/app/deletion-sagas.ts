@@ -11,7 +11,7 @@ import {
   type DeletionSagaStore,
   type SagaObserver,
 } from '../../domain/deletion-saga.js'
-import { sameLocation, type ObjectLocation, type ObjectStore } from '../../domain/resource.js'
+import { sameLocation, type ObjectLocation, type ObjectStore, type StorageCatalog } from '../../domain/resource.js'
 import type { DeletionSaga as SagaRow, PrismaClient } from '../../generated/prisma/client.js'
 import { announceDeletes, inTransaction, VISIBLE } from './resource-repository.js'
 import { songServiceMetadata } from './song-client.js'
@@ -188,15 +188,18 @@ export interface DeletionSagaDeps {
   config: ResourceServiceConfig
   topics: TopicNames
   objects: ObjectStore
+  /** Where a move to PERMANENT copies a file: a deletion looks there too (deletion-saga.ts). */
+  storages: StorageCatalog
   songClient: ServiceCaller
 }
 
 /** The coordinator, started with the service (it resumes what a crash left) and stopped before the database closes. */
-export function registerDeletionSagas(app: FastifyInstance, { config, topics, objects, songClient }: DeletionSagaDeps): void {
+export function registerDeletionSagas(app: FastifyInstance, { config, topics, objects, storages, songClient }: DeletionSagaDeps): void {
   const coordinator = new DeletionSagaCoordinator(
     prismaDeletionSagaStore(app.prisma, topics, () => app.outboxRelay.wake()),
     songServiceMetadata(songClient),
     objects,
+    storages,
     (app.log as unknown as Logger).child({ component: 'deletion-saga' }),
     {
       inlineBudgetMs: config.SAGA_INLINE_BUDGET_MS,

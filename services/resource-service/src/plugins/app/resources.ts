@@ -50,7 +50,7 @@ export default fp<{ config: ResourceServiceConfig }>(
     })
     app.decorate('resourceUploads', new ResourceUploads(repository, storages, objects, config.MAX_UPLOAD_BYTES, logger))
     app.decorate('resourceLibrary', new ResourceLibrary(repository, objects))
-    registerDeletionSagas(app, { config, topics, objects, songClient })
+    registerDeletionSagas(app, { config, topics, objects, storages, songClient })
     app.decorate(
       'processingResults',
       new ProcessingResults(

@@ -27,7 +27,7 @@ export default async function internalRoutes(app: App): Promise<void> {
       querystring: SagaListQuery,
       response: { 200: Type.Array(SagaRecord), 400: ErrorBody },
     },
-    handler: async (request) => (await app.deletionSagas.list(request.query.state, request.query.limit ?? 100)).map(toRecord),
+    handler: async (request) => (await app.deletionSagas.list(request.query.state, Number(request.query.limit ?? 100))).map(toRecord),
   })
 
   app.get('/admin/sagas/:id', {
