@@ -9,7 +9,7 @@ import type { Criterion } from '../verdict.js'
 import { lookupsBetween, type CacheDrillResult } from './drill.js'
 
 /** No read may take longer: a hang (a cache call without a deadline) would. */
-const MAX_READ_MS = 3_000
+const MAX_READ_MS = 5_000
 /** The hit rate is back when every later second reaches this share of the warm-up's. */
 const RECOVERED_SHARE = 0.95
 const RECOVERY_WITHIN_MS = 15_000
