@@ -3,6 +3,7 @@
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repoRoot } from '@soundline/dev-stack/paths'
+import { CACHE_FAILOVER, cacheFailoverDrill } from './cache-failover/index.js'
 import { runDrills } from './run.js'
 import { SCENARIO_NAMES, SCENARIOS, type ScenarioName } from './scenarios.js'
 
@@ -14,7 +15,8 @@ a verdict and writes a PNG chart to .data/drills/. Exit code 0 only on PASS.
 
 scenarios:
 ${SCENARIO_NAMES.map((name) => `  ${name.padEnd(16)} ${SCENARIOS[name].summary} (default fault ${SCENARIOS[name].defaultFaultSeconds} s)`).join('\n')}
-  all              every scenario, one after the other, on one stack
+  all              every scenario above, one after the other, on one stack
+  ${CACHE_FAILOVER.name.padEnd(16)} ${CACHE_FAILOVER.summary}
 
 options:
   --rate <n>            uploads per second (default 20)
@@ -25,7 +27,9 @@ options:
   --timeout-ms <n>      STORAGE_SERVICE_TIMEOUT_MS (default 500, the service's default)
   --cache-ttl-ms <n>    STORAGE_CACHE_TTL_MS (default: the service's own)
   --settle-seconds <n>  how long the pipeline may take after the load (default 180)
-  --out <dir>           where charts go (default <repo>/.data/drills)`
+  --out <dir>           where charts go (default <repo>/.data/drills)
+
+${CACHE_FAILOVER.help}`
 
 /** The CLI's output is its product; stdout directly (the lint rule keeps console.log out of services). */
 const say = (text: string): void => void process.stdout.write(`${text}\n`)
@@ -54,6 +58,7 @@ async function main(): Promise<number> {
       'cache-ttl-ms': { type: 'string' },
       'settle-seconds': { type: 'string' },
       out: { type: 'string' },
+      'node-timeout-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -61,6 +66,19 @@ async function main(): Promise<number> {
   if (values.help || !target) {
     say(HELP)
     return target || values.help ? 0 : 2
+  }
+  if (target === CACHE_FAILOVER.name) {
+    const report = await cacheFailoverDrill({
+      rate: positive(values.rate, 'rate') ?? 100,
+      songs: 500,
+      warmupSeconds: positive(values.warmup, 'warmup') ?? 10,
+      afterSeconds: positive(values.duration, 'duration') ?? 15,
+      nodeTimeoutMs: positive(values['node-timeout-ms'], 'node-timeout-ms') ?? 5_000,
+      outDir: values.out ?? join(repoRoot, '.data', 'drills'),
+      onProgress: (line) => say(`drill | ${line}`),
+    })
+    say(`\n${report.text}\n`)
+    return report.passed ? 0 : 1
   }
   if (target !== 'all' && !(SCENARIO_NAMES as string[]).includes(target)) {
     console.error(`unknown scenario '${target}'\n\n${HELP}`)

@@ -9,6 +9,7 @@ import {
   type ConfigOf,
 } from '@soundline/platform'
 import { UPSTREAM_SERVICES, type UpstreamName } from './domain/routing.js'
+import { redisTarget } from './redis-url.js'
 
 const spec = {
   ...serviceConfig(service('gateway').port),
@@ -35,8 +36,13 @@ const spec = {
   UPSTREAM_RETRY_BASE_MS: env.integer({ default: 50, min: 1, max: 10_000 }),
   UPSTREAM_CONNECTIONS: env.integer({ default: 128, min: 1, max: 10_000 }),
 
-  /** Response cache for GET /songs/{id} and GET /storages: Redis when REDIS_URL is set, else in memory. */
-  REDIS_URL: env.optionalString(),
+  /**
+   * Response cache for GET /songs/{id} and GET /storages and the rate-limit counters: in memory when unset;
+   * one Redis node (`redis://host:port`); a Redis Cluster by its seeds (`redis+cluster://host:port,host:port`).
+   */
+  REDIS_URL: redisTarget(),
+  /** A cache command (a cluster's redirections and retries included) that takes longer is a miss. */
+  REDIS_COMMAND_TIMEOUT_MS: env.integer({ default: 500, min: 10, max: 60_000 }),
   CACHE_TTL_SECONDS: env.integer({ default: 30, min: 0, max: 86_400 }),
   /** How long past its TTL an entry may still be served while the upstream is down. */
   CACHE_STALE_SECONDS: env.integer({ default: 3600, min: 0, max: 7 * 86_400 }),

@@ -1,25 +1,12 @@
-import { http, startTestDatabase } from '@soundline/dev-stack/testing'
+import { http } from '@soundline/dev-stack/testing'
 import t from 'tap'
 import { startRedisServer } from './redis-server.js'
-import { startFakeResourceService, startGateway, startSongService, type Running } from './upstreams.js'
+import { startSharedGateways } from './upstreams.js'
 
 // Two gateway replicas sharing one real Redis: the cache and the rate-limit counters are shared.
 const redis = await startRedisServer()
 t.teardown(() => redis.stop())
-const database = await startTestDatabase()
-t.teardown(() => database.stop())
-const song = await startSongService(database)
-t.teardown(() => song.stop())
-const resource = await startFakeResourceService()
-t.teardown(() => resource.stop())
-// Only /songs is exercised here; the other upstreams are never called.
-const nowhere: Running = { base: 'http://127.0.0.1:9', stop: async () => {} }
-const upstreams = { song, resource, storage: nowhere, auth: nowhere }
-const env = { REDIS_URL: redis.url, AUTH_ENABLED: 'false', RATE_LIMIT_MAX: '12' }
-const replicaA = await startGateway(upstreams, env)
-t.teardown(() => replicaA.stop())
-const replicaB = await startGateway(upstreams, env)
-t.teardown(() => replicaB.stop())
+const [replicaA, replicaB] = await startSharedGateways({ REDIS_URL: redis.url, AUTH_ENABLED: 'false', RATE_LIMIT_MAX: '12' })
 
 const queen = { id: 1, name: 'We are the champions', artist: 'Queen', album: 'News of the world', duration: '02:59', year: '1977' }
 

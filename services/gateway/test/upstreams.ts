@@ -114,6 +114,24 @@ export async function startGateway(
   return running(await buildGateway(config, silent('gateway')))
 }
 
+/**
+ * Two gateway replicas in front of a real Song Service (its own database) and the resource stand-in, sharing
+ * what `env` names (a Redis, a cluster); the other upstreams are never called. Torn down with the test file.
+ */
+export async function startSharedGateways(env: Record<string, string>): Promise<[Running, Running]> {
+  const database = await startTestDatabase()
+  t.teardown(() => database.stop())
+  const song = await startSongService(database)
+  t.teardown(() => song.stop())
+  const resource = await startFakeResourceService()
+  t.teardown(() => resource.stop())
+  const nowhere: Running = { base: 'http://127.0.0.1:9', stop: async () => {} }
+  const upstreams = { song, resource, storage: nowhere, auth: nowhere }
+  const replicas = [await startGateway(upstreams, env), await startGateway(upstreams, env)] as [Running, Running]
+  for (const replica of replicas) t.teardown(() => replica.stop())
+  return replicas
+}
+
 /** What the stand-in answers to GET /resources/{id}/status: the contract's shape (the catalog's client checks it). */
 export const resourceStatus = (id: number) => ({
   id,

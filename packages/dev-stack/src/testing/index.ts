@@ -17,6 +17,7 @@ export { kafkaBrokers, eventually, waitUntilReady, collectEvents, publisherFor, 
 export { writeBytes } from './stream-bytes.js'
 export { deadAddress } from './addresses.js'
 export { freePort, freePorts } from '../infra/ports.js'
+export { startRedisCluster, type RunningRedisCluster, type ClusterNode } from '../infra/redis-cluster.js'
 export { currentSigningKey, strangerKey, mint, forgedTokens, type SigningKey, type MintOptions } from './tokens.js'
 export { startService, type RunningService, type StartServiceOptions } from './service.js'
 export { checkContract, type Drift } from './contract.js'

@@ -31,6 +31,9 @@ export interface CacheHit {
   ageSeconds: number
 }
 
+/** What a lookup found: a fresh entry, one past its TTL (kept as a fallback), nothing, or a store that failed. */
+export type LookupOutcome = 'fresh' | 'expired' | 'absent' | 'error'
+
 export interface CachePolicy {
   ttlMs: number
   /** How long past the TTL an entry may be served while its upstream is down. */
@@ -48,6 +51,8 @@ export class ResponseCache {
     private readonly policy: CachePolicy,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    /** Counts each lookup's outcome (the hit rate on /metrics). */
+    private readonly observe: (outcome: LookupOutcome) => void = () => undefined,
   ) {}
 
   async lookup(slot: CacheSlot): Promise<CacheHit | undefined> {
@@ -56,12 +61,17 @@ export class ResponseCache {
       entry = await this.store.get(slot)
     } catch (error) {
       this.log.warn({ err: error }, 'response cache read failed')
+      this.observe('error')
       return undefined
     }
-    if (!entry) return undefined
-    const age = this.now() - entry.storedAt
-    if (age > this.policy.ttlMs + this.policy.staleMs) return undefined
-    return { entry, fresh: age < this.policy.ttlMs, ageSeconds: Math.max(0, Math.floor(age / 1000)) }
+    const age = entry ? this.now() - entry.storedAt : 0
+    if (!entry || age > this.policy.ttlMs + this.policy.staleMs) {
+      this.observe('absent')
+      return undefined
+    }
+    const fresh = age < this.policy.ttlMs
+    this.observe(fresh ? 'fresh' : 'expired')
+    return { entry, fresh, ageSeconds: Math.max(0, Math.floor(age / 1000)) }
   }
 
   async save(slot: CacheSlot, response: Omit<CachedResponse, 'storedAt'>): Promise<void> {
