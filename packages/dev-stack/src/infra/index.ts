@@ -5,3 +5,4 @@ export { startKafka, ensureKafkaJars, KAFKA_VERSION, type KafkaBrokerOptions, ty
 export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedDatabase } from './postgres.js'
 export { startEmbeddedS3, DEFAULT_S3_PORT } from './s3.js'
 export { freePort, freePorts, isPortFree, assertPortsFree } from './ports.js'
+export { startPgHa, ensureHaInstalled, haInstalled, type PgHaCluster, type HaMember } from './pg-ha.js'
