@@ -3,6 +3,8 @@
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repoRoot } from '@soundline/dev-stack/paths'
+import { runDbFailover } from './db-failover/run.js'
+import type { DrillReport } from './report.js'
 import { runDrills } from './run.js'
 import { SCENARIO_NAMES, SCENARIOS, type ScenarioName } from './scenarios.js'
 
@@ -14,7 +16,9 @@ a verdict and writes a PNG chart to .data/drills/. Exit code 0 only on PASS.
 
 scenarios:
 ${SCENARIO_NAMES.map((name) => `  ${name.padEnd(16)} ${SCENARIOS[name].summary} (default fault ${SCENARIOS[name].defaultFaultSeconds} s)`).join('\n')}
-  all              every scenario, one after the other, on one stack
+  all              every scenario above, one after the other, on one stack
+  db-failover      the Song database on a local HA PostgreSQL (Patroni, etcd, HAProxy; installed by
+                   packages/dev-stack/scripts/install-ha.sh if missing); its primary SIGKILLed (default 20 s observed)
 
 options:
   --rate <n>            uploads per second (default 20)
@@ -62,17 +66,16 @@ async function main(): Promise<number> {
     say(HELP)
     return target || values.help ? 0 : 2
   }
-  if (target !== 'all' && !(SCENARIO_NAMES as string[]).includes(target)) {
+  if (target !== 'all' && target !== 'db-failover' && !(SCENARIO_NAMES as string[]).includes(target)) {
     console.error(`unknown scenario '${target}'\n\n${HELP}`)
     return 2
   }
-  const scenarios = target === 'all' ? SCENARIO_NAMES : [target as ScenarioName]
+  const scenarios = target === 'all' ? SCENARIO_NAMES : target === 'db-failover' ? [] : [target as ScenarioName]
   const warmupSeconds = positive(values.warmup, 'warmup') ?? 10
   const faultSeconds = positive(values['fault-seconds'], 'fault-seconds')
   const duration = positive(values.duration, 'duration')
-  const longestFault = faultSeconds ?? Math.max(...scenarios.map((s) => SCENARIOS[s].defaultFaultSeconds))
-  const reports = await runDrills({
-    scenarios,
+  const longestFault = faultSeconds ?? (target === 'db-failover' ? 20 : Math.max(...scenarios.map((s) => SCENARIOS[s].defaultFaultSeconds)))
+  const settings = {
     rate: positive(values.rate, 'rate') ?? 20,
     warmupSeconds,
     faultSeconds,
@@ -82,9 +85,11 @@ async function main(): Promise<number> {
     storageTimeoutMs: positive(values['timeout-ms'], 'timeout-ms') ?? 500,
     storageCacheTtlMs: values['cache-ttl-ms'] === undefined ? undefined : Number(values['cache-ttl-ms']),
     outDir: values.out ?? join(repoRoot, '.data', 'drills'),
-    onProgress: (line) => say(`drill | ${line}`),
-    onReport: (report) => say(`\n${report.text}\n`),
-  })
+    onProgress: (line: string) => say(`drill | ${line}`),
+    onReport: (report: DrillReport) => say(`\n${report.text}\n`),
+  }
+  if (target === 'db-failover') return (await runDbFailover(settings)).passed ? 0 : 1
+  const reports = await runDrills({ scenarios, ...settings })
   if (reports.length > 1) {
     say('summary:')
     reports.forEach((report, i) => say(`  ${report.passed ? 'PASS' : 'FAIL'}  ${scenarios[i]}  ${report.pngPath}`))

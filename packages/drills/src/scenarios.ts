@@ -1,6 +1,8 @@
 // The five faults. Each knows how to break one part of the stack and how to
 // heal it; what must hold meanwhile is in verdict.ts.
+import type { DrillResult } from './drill.js'
 import type { DrillStack, ServiceName } from './stack.js'
+import type { Criterion } from './verdict.js'
 
 export type ScenarioName = 'storage-down' | 'storage-hang' | 'song-down' | 'kafka-restart' | 'processor-crash'
 
@@ -11,7 +13,8 @@ export interface WatchedBreaker {
 }
 
 export interface Scenario {
-  name: ScenarioName
+  /** A ScenarioName, or a drill with its own runner (db-failover) that brings its own criteria. */
+  name: ScenarioName | (string & {})
   summary: string
   /** Fault length for the CLI (the tests pass shorter ones). */
   defaultFaultSeconds: number
@@ -19,6 +22,10 @@ export interface Scenario {
   inject(stack: DrillStack): Promise<void>
   /** Starts the healing; resolves once the broken part answers again. */
   heal(stack: DrillStack): Promise<void>
+  /** Criteria beyond the common ones, for a scenario verdict.ts does not know. */
+  criteria?(result: DrillResult): Criterion[]
+  /** Lines for the report's summary, after the common ones. */
+  summaryLines?(result: DrillResult): string[]
 }
 
 function killed(service: ServiceName): Pick<Scenario, 'inject' | 'heal'> {

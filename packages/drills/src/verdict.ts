@@ -202,12 +202,13 @@ function songDown(result: DrillResult): Criterion[] {
 }
 
 export function judge(result: DrillResult): Criterion[] {
-  const specific = {
+  const specific: Record<string, (result: DrillResult) => Criterion[]> = {
     'storage-down': storageDown,
     'storage-hang': storageHang,
     'song-down': songDown,
     'kafka-restart': () => [],
     'processor-crash': () => [],
-  }[result.scenario.name]
-  return [...common(result), ...specific(result)]
+  }
+  const own = specific[result.scenario.name] ?? ((r: DrillResult) => result.scenario.criteria?.(r) ?? [])
+  return [...common(result), ...own(result)]
 }

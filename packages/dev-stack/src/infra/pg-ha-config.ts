@@ -117,7 +117,8 @@ export function haproxyConfig(options: { nodes: HaNodePorts[]; writePort: number
     'listen read-only',
     `  bind 127.0.0.1:${options.readPort}`,
     '  balance roundrobin',
-    '  option httpchk OPTIONS /replica',
+    // A replica more than 1 MB of WAL behind the primary (catching up after a rejoin) serves no reads.
+    '  option httpchk OPTIONS /replica?lag=1MB',
     '  http-check expect status 200',
     ...servers(''),
     '',
