@@ -21,7 +21,7 @@ ${SCENARIO_NAMES.map((name) => `  ${name.padEnd(16)} ${SCENARIOS[name].summary} 
                    packages/dev-stack/scripts/install-ha.sh if missing); its primary SIGKILLed (default 20 s observed)
 
 options:
-  --rate <n>            uploads per second (default 20)
+  --rate <n>            uploads per second (default 20; db-failover 10)
   --fault-seconds <n>   fault length (default: per scenario)
   --warmup <n>          healthy seconds before the fault (default 10)
   --duration <n>        warm-up + fault + load after the broken part is back (default warm-up + fault + 15)
@@ -76,7 +76,8 @@ async function main(): Promise<number> {
   const duration = positive(values.duration, 'duration')
   const longestFault = faultSeconds ?? (target === 'db-failover' ? 20 : Math.max(...scenarios.map((s) => SCENARIOS[s].defaultFaultSeconds)))
   const settings = {
-    rate: positive(values.rate, 'rate') ?? 20,
+    // db-failover runs three PostgreSQL servers, Patroni, etcd and HAProxy beside the stack on the same cores: half the rate.
+    rate: positive(values.rate, 'rate') ?? (target === 'db-failover' ? 10 : 20),
     warmupSeconds,
     faultSeconds,
     afterSeconds: duration === undefined ? 15 : Math.max(5, duration - warmupSeconds - longestFault),
