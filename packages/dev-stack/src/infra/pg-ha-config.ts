@@ -46,8 +46,11 @@ export function patroniConfig(options: {
         primary_start_timeout: 0,
         maximum_lag_on_failover: 1_048_576,
         // At least one synchronous standby: a commit is acknowledged only once a standby has its WAL,
-        // and only a synchronous standby may be promoted, so no acknowledged write is lost.
+        // and only a synchronous standby may be promoted, so no acknowledged write is lost. Strict:
+        // also right after a promotion, until the remaining replica follows the new primary (~2 s),
+        // commits wait for it instead of being acknowledged by the new primary alone.
         synchronous_mode: true,
+        synchronous_mode_strict: true,
         synchronous_node_count: 1,
         postgresql: {
           use_pg_rewind: true,

@@ -130,9 +130,16 @@ export function dbFailoverScenario(ha: PgHaCluster, songServiceUrl: () => string
       const killClock = killed && state.injectedAt !== undefined ? result.faultAt + killed.at - state.injectedAt : undefined
       const window = [killClock ?? result.faultAt, result.backAt] as const
       const errors = counterIncrease(result.samples, 'processor', 'processor_errors_total', {}, ...window)
+      const refusedCalls = counterIncrease(
+        result.samples,
+        'processor',
+        'circuitbreaker_calls_total',
+        { name: 'song-service', kind: 'failed' },
+        ...window,
+      )
       return [
         `killed ${killed?.node ?? '?'} (postmaster pid ${killed?.pid ?? '?'}) at ${formatMs(killClock)} on the drill clock; ` +
-          `the processor's failed song writes meanwhile, retried: ${errors} (processor_errors_total)`,
+          `meanwhile the processor's Song Service calls that failed (503, retried): ${refusedCalls}, processing attempts failed and retried later: ${errors}`,
         `new primary ${newPrimary?.name ?? 'none'} after ${since(newPrimary?.at)}; ` +
           `writes refused for ${refused ? formatMs((refused.to ?? performance.now()) - refused.from) : '0 ms'}; ` +
           `synchronous standby back after ${since(state.syncBackAt)}; max upload latency ${formatMs(Math.max(0, ...latencies))}`,

@@ -21,20 +21,27 @@ function matches(value: Record<string, unknown>): boolean {
   const originalCode = typeof value.originalCode === 'string' ? value.originalCode : undefined
   if (code && (SOCKET_CODES.has(code) || SQLSTATE.test(code))) return true
   if (originalCode && SQLSTATE.test(originalCode)) return true
-  if (typeof value.kind === 'string' && ADAPTER_KINDS.has(value.kind)) return true
-  return typeof value.message === 'string' && MESSAGES.test(value.message)
+  return typeof value.kind === 'string' && ADAPTER_KINDS.has(value.kind)
 }
+
+/** Prisma's and node-postgres's error classes: a socket error counts only inside one (an S3 or HTTP ECONNREFUSED is not the database). */
+const DATABASE_ERROR_NAMES = /^(Prisma\w*Error|DriverAdapterError|DatabaseError)$/
 
 /** True for errors that say the database cannot be reached or is changing roles; Prisma's wrappers are looked through. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const queue: unknown[] = [error]
+  let fromDatabase = false
+  let unavailable = false
   for (let seen = 0; queue.length > 0 && seen < 16; seen++) {
     const value = queue.shift()
     if (typeof value !== 'object' || value === null) continue
     const record = value as Record<string, unknown>
-    if (matches(record)) return true
+    if (typeof record.name === 'string' && DATABASE_ERROR_NAMES.test(record.name)) fromDatabase = true
+    // node-postgres's own messages name the database already.
+    if (typeof record.message === 'string' && MESSAGES.test(record.message)) return true
+    if (matches(record)) unavailable = true
     // PrismaClientKnownRequestError.meta.driverAdapterError, DriverAdapterError.cause, Error.cause.
     queue.push(record.cause, record.meta, record.driverAdapterError)
   }
-  return false
+  return fromDatabase && unavailable
 }
