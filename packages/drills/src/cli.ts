@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repoRoot } from '@soundline/dev-stack/paths'
 import { CACHE_FAILOVER, cacheFailoverDrill } from './cache-failover/index.js'
+import { runDbFailover } from './db-failover/run.js'
+import type { DrillReport } from './report.js'
 import { runDrills } from './run.js'
 import { SCENARIO_NAMES, SCENARIOS, type ScenarioName } from './scenarios.js'
 
@@ -17,9 +19,11 @@ scenarios:
 ${SCENARIO_NAMES.map((name) => `  ${name.padEnd(16)} ${SCENARIOS[name].summary} (default fault ${SCENARIOS[name].defaultFaultSeconds} s)`).join('\n')}
   all              every scenario above, one after the other, on one stack
   ${CACHE_FAILOVER.name.padEnd(16)} ${CACHE_FAILOVER.summary}
+  db-failover      the Song database on a local HA PostgreSQL (Patroni, etcd, HAProxy; installed by
+                   packages/dev-stack/scripts/install-ha.sh if missing); its primary SIGKILLed (default 20 s observed)
 
 options:
-  --rate <n>            uploads per second (default 20)
+  --rate <n>            uploads per second (default 20; db-failover 10)
   --fault-seconds <n>   fault length (default: per scenario)
   --warmup <n>          healthy seconds before the fault (default 10)
   --duration <n>        warm-up + fault + load after the broken part is back (default warm-up + fault + 15)
@@ -80,18 +84,18 @@ async function main(): Promise<number> {
     say(`\n${report.text}\n`)
     return report.passed ? 0 : 1
   }
-  if (target !== 'all' && !(SCENARIO_NAMES as string[]).includes(target)) {
+  if (target !== 'all' && target !== 'db-failover' && !(SCENARIO_NAMES as string[]).includes(target)) {
     console.error(`unknown scenario '${target}'\n\n${HELP}`)
     return 2
   }
-  const scenarios = target === 'all' ? SCENARIO_NAMES : [target as ScenarioName]
+  const scenarios = target === 'all' ? SCENARIO_NAMES : target === 'db-failover' ? [] : [target as ScenarioName]
   const warmupSeconds = positive(values.warmup, 'warmup') ?? 10
   const faultSeconds = positive(values['fault-seconds'], 'fault-seconds')
   const duration = positive(values.duration, 'duration')
-  const longestFault = faultSeconds ?? Math.max(...scenarios.map((s) => SCENARIOS[s].defaultFaultSeconds))
-  const reports = await runDrills({
-    scenarios,
-    rate: positive(values.rate, 'rate') ?? 20,
+  const longestFault = faultSeconds ?? (target === 'db-failover' ? 20 : Math.max(...scenarios.map((s) => SCENARIOS[s].defaultFaultSeconds)))
+  const settings = {
+    // db-failover runs three PostgreSQL servers, Patroni, etcd and HAProxy beside the stack on the same cores: half the rate.
+    rate: positive(values.rate, 'rate') ?? (target === 'db-failover' ? 10 : 20),
     warmupSeconds,
     faultSeconds,
     afterSeconds: duration === undefined ? 15 : Math.max(5, duration - warmupSeconds - longestFault),
@@ -100,9 +104,11 @@ async function main(): Promise<number> {
     storageTimeoutMs: positive(values['timeout-ms'], 'timeout-ms') ?? 500,
     storageCacheTtlMs: values['cache-ttl-ms'] === undefined ? undefined : Number(values['cache-ttl-ms']),
     outDir: values.out ?? join(repoRoot, '.data', 'drills'),
-    onProgress: (line) => say(`drill | ${line}`),
-    onReport: (report) => say(`\n${report.text}\n`),
-  })
+    onProgress: (line: string) => say(`drill | ${line}`),
+    onReport: (report: DrillReport) => say(`\n${report.text}\n`),
+  }
+  if (target === 'db-failover') return (await runDbFailover(settings)).passed ? 0 : 1
+  const reports = await runDrills({ scenarios, ...settings })
   if (reports.length > 1) {
     say('summary:')
     reports.forEach((report, i) => say(`  ${report.passed ? 'PASS' : 'FAIL'}  ${scenarios[i]}  ${report.pngPath}`))

@@ -29,6 +29,7 @@ function summary(result: DrillResult): string {
         (timeline.closeAt === undefined ? '' : `, closed ${formatMs(timeline.closeAt - result.backAt)} after the service was back`),
     )
   }
+  lines.push(...(result.scenario.summaryLines?.(result) ?? []))
   return lines.join('\n')
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { runDrill, type DrillOptions } from './drill.js'
 import { StackInspector } from './inspect.js'
 import { reportDrill, type DrillReport } from './report.js'
-import { SCENARIOS, type ScenarioName } from './scenarios.js'
+import { SCENARIOS, type Scenario, type ScenarioName } from './scenarios.js'
 import { DrillStack } from './stack.js'
 
 export interface RunSettings {
@@ -31,7 +31,7 @@ export interface RunSettings {
   onProgress?: (line: string) => void
 }
 
-function serviceEnv(settings: RunSettings): Record<string, string> {
+export function serviceEnv(settings: RunSettings): Record<string, string> {
   const env: Record<string, string> = { STORAGE_SERVICE_TIMEOUT_MS: String(settings.storageTimeoutMs) }
   if (settings.storageCacheTtlMs !== undefined) env.STORAGE_CACHE_TTL_MS = String(settings.storageCacheTtlMs)
   for (const breaker of ['STORAGE_SERVICE', 'SONG_SERVICE', 'RESOURCE_SERVICE']) {
@@ -42,6 +42,37 @@ function serviceEnv(settings: RunSettings): Record<string, string> {
     }
   }
   return env
+}
+
+/** One scenario on a running stack, reported; a drill that throws is a failed report, not a crash of the run. */
+export async function runAndReport(
+  stack: DrillStack,
+  scenario: Scenario,
+  settings: Omit<RunSettings, 'scenarios'>,
+  stamp: string,
+  progress: (line: string) => void = () => undefined,
+): Promise<DrillReport> {
+  const options: DrillOptions = {
+    rate: settings.rate,
+    warmupSeconds: settings.warmupSeconds,
+    faultSeconds: settings.faultSeconds ?? scenario.defaultFaultSeconds,
+    afterSeconds: settings.afterSeconds,
+    settleTimeoutMs: settings.settleTimeoutMs,
+    breakerOpenMs: settings.breakerOpenMs,
+    storageTimeoutMs: settings.storageTimeoutMs,
+  }
+  const drill = scenario.run
+    ? scenario.run(stack, scenario, options, { outDir: settings.outDir, stamp, progress })
+    : runDrill(stack, scenario, options, stamp).then((result) => reportDrill(result, settings.outDir, stamp))
+  return drill.catch((error: unknown): DrillReport => {
+      const message = (error as Error).stack ?? String(error)
+      return {
+        criteria: [{ name: 'the drill runs to its end', pass: false, actual: message }],
+        passed: false,
+        text: `== ${scenario.name}: the drill itself failed\n${message}`,
+      pngPath: '',
+    }
+  })
 }
 
 export function timestamp(date = new Date()): string {
@@ -70,28 +101,8 @@ export async function runDrills(settings: RunSettings): Promise<DrillReport[]> {
   try {
     for (const name of settings.scenarios) {
       const scenario = SCENARIOS[name]
-      const options: DrillOptions = {
-        rate: settings.rate,
-        warmupSeconds: settings.warmupSeconds,
-        faultSeconds: settings.faultSeconds ?? scenario.defaultFaultSeconds,
-        afterSeconds: settings.afterSeconds,
-        settleTimeoutMs: settings.settleTimeoutMs,
-        breakerOpenMs: settings.breakerOpenMs,
-        storageTimeoutMs: settings.storageTimeoutMs,
-      }
-      progress(`${name}: ${scenario.summary}; ${options.rate}/s, fault ${options.faultSeconds} s`)
-      const drill = scenario.run
-        ? scenario.run(stack, scenario, options, { outDir: settings.outDir, stamp, progress })
-        : runDrill(stack, scenario, options, stamp).then((result) => reportDrill(result, settings.outDir, stamp))
-      const report = await drill.catch((error: unknown): DrillReport => {
-        const message = (error as Error).stack ?? String(error)
-        return {
-          criteria: [{ name: 'the drill runs to its end', pass: false, actual: message }],
-          passed: false,
-          text: `== ${name}: the drill itself failed\n${message}`,
-          pngPath: '',
-        }
-      })
+      progress(`${name}: ${scenario.summary}; ${settings.rate}/s, fault ${settings.faultSeconds ?? scenario.defaultFaultSeconds} s`)
+      const report = await runAndReport(stack, scenario, settings, stamp, progress)
       reports.push(report)
       settings.onReport?.(report)
     }

@@ -1,9 +1,10 @@
 // The five faults. Each knows how to break one part of the stack and how to
 // heal it; what must hold meanwhile is in verdict.ts.
 import { runDeleteSagaDrill } from './delete-saga/drill.js'
-import type { DrillOptions } from './drill.js'
+import type { DrillOptions, DrillResult } from './drill.js'
 import type { DrillReport } from './report.js'
 import type { DrillStack, ServiceName } from './stack.js'
+import type { Criterion } from './verdict.js'
 
 export type ScenarioName = 'storage-down' | 'storage-hang' | 'song-down' | 'kafka-restart' | 'processor-crash' | 'delete-saga'
 
@@ -14,7 +15,8 @@ export interface WatchedBreaker {
 }
 
 export interface Scenario {
-  name: ScenarioName
+  /** A ScenarioName, or a drill with its own runner (db-failover) that brings its own criteria. */
+  name: ScenarioName | (string & {})
   summary: string
   /** Fault length for the CLI (the tests pass shorter ones). */
   defaultFaultSeconds: number
@@ -24,6 +26,10 @@ export interface Scenario {
   heal(stack: DrillStack): Promise<void>
   /** A drill of its own shape (several phases, its own verdict and chart) instead of drill.ts's; it uses inject/heal for its fault. */
   run?(stack: DrillStack, scenario: Scenario, options: DrillOptions, output: CustomDrillOutput): Promise<DrillReport>
+  /** Criteria beyond the common ones, for a scenario verdict.ts does not know. */
+  criteria?(result: DrillResult): Criterion[]
+  /** Lines for the report's summary, after the common ones. */
+  summaryLines?(result: DrillResult): string[]
 }
 
 export interface CustomDrillOutput {

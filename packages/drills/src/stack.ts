@@ -26,6 +26,11 @@ export interface StackOptions {
   dataDir: string
   /** Extra environment for every service (breaker and timeout settings). */
   serviceEnv: Record<string, string>
+  /**
+   * Databases served from elsewhere, by name (the HA PostgreSQL of the db-failover drill):
+   * not started in PGlite; `readUrl` becomes the owner's DATABASE_READ_URL.
+   */
+  externalDatabases?: Record<string, { url: string; readUrl?: string }>
 }
 
 export class DrillStack {
@@ -83,8 +88,11 @@ export class DrillStack {
     if (!service) throw new Error(`unknown service ${name}`)
     const env: NodeJS.ProcessEnv = { ...process.env }
     delete env.DATABASE_URL
+    delete env.DATABASE_READ_URL
     for (const other of SERVICES) env[serviceUrlVariable(other.name)] = this.url(other.name)
     if (service.database) env.DATABASE_URL = this.databaseUrls[service.database]
+    const readUrl = service.database ? this.options.externalDatabases?.[service.database]?.readUrl : undefined
+    if (readUrl) env.DATABASE_READ_URL = readUrl
     Object.assign(env, {
       PORT: String(this.ports.get(name)),
       S3_ENDPOINT: this.s3Endpoint,
@@ -171,7 +179,8 @@ export class DrillStack {
     this.kafkaPorts = { port: await freePort(), controllerPort: await freePort() }
     // The built file, also when this module runs from src/ under tsx (tests).
     const infraEntry = join(repoRoot, 'packages/drills/dist/infra-child.js')
-    const databases = SERVICES.flatMap((s) => (s.database ? [s.database] : []))
+    const external = this.options.externalDatabases ?? {}
+    const databases = SERVICES.flatMap((s) => (s.database && !external[s.database] ? [s.database] : []))
     const infra = fork(infraEntry, [], {
       env: { ...process.env, DRILL_INFRA_DIR: join(this.options.dataDir, 'infra'), DRILL_DATABASES: databases.join(',') },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -190,7 +199,7 @@ export class DrillStack {
       setTimeout(() => reject(new Error(`the infra process was not ready within ${INFRA_TIMEOUT_MS} ms`)), INFRA_TIMEOUT_MS).unref()
     })
     const [ready] = await Promise.all([urls, this.startKafka()])
-    this.databaseUrls = ready.databaseUrls
+    this.databaseUrls = { ...ready.databaseUrls, ...Object.fromEntries(Object.entries(external).map(([name, db]) => [name, db.url])) }
     this.s3Endpoint = ready.s3Endpoint
     this.kafkaBrokers = `127.0.0.1:${this.kafkaPorts.port}`
   }

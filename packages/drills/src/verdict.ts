@@ -202,7 +202,7 @@ function songDown(result: DrillResult): Criterion[] {
 }
 
 export function judge(result: DrillResult): Criterion[] {
-  const specific = {
+  const specific: Record<string, (result: DrillResult) => Criterion[]> = {
     'storage-down': storageDown,
     'storage-hang': storageHang,
     'song-down': songDown,
@@ -210,6 +210,7 @@ export function judge(result: DrillResult): Criterion[] {
     'processor-crash': () => [],
     // Judged by its own verdict (delete-saga/verdict.ts): it runs through Scenario.run.
     'delete-saga': () => [],
-  }[result.scenario.name]
-  return [...common(result), ...specific(result)]
+  }
+  const own = specific[result.scenario.name] ?? ((r: DrillResult) => result.scenario.criteria?.(r) ?? [])
+  return [...common(result), ...own(result)]
 }

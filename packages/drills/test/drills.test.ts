@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { runDrills } from '../src/run.js'
 import { SCENARIO_NAMES } from '../src/scenarios.js'
+import { shortForm } from './short-form.js'
 
 // Stack start (~30 s) plus five drills of ~16 s load and their settling, and delete-saga
 // (~90 s: it waits for the killed Resource Service's 30 s claims on its sagas).
@@ -16,19 +17,10 @@ const outDir = join(tmpdir(), `soundline-drills-test-${process.pid}`)
 t.teardown(() => rm(outDir, { recursive: true, force: true }))
 
 const reports = await runDrills({
+  ...shortForm(outDir, (line) => t.comment(line)),
   scenarios: SCENARIO_NAMES,
-  rate: 5,
   warmupSeconds: 5,
   faultSeconds: 6,
-  afterSeconds: 6,
-  settleTimeoutMs: 60_000,
-  // Short variants of the services' settings, scaled to a 6 s fault at 5 uploads/s.
-  breakerOpenMs: 3_000,
-  breakerWindow: { size: 8, minimumCalls: 4 },
-  storageTimeoutMs: 500,
-  // STORAGE_CACHE_TTL_MS: the service's default (0), as in production.
-  outDir,
-  onProgress: (line) => t.comment(line),
 })
 
 SCENARIO_NAMES.forEach((name, i) => {

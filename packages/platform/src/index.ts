@@ -26,7 +26,9 @@ export { getByIdSchema, deleteByIdsSchema } from './schemas/routes.js'
 export { parseMpegFrameHeader, MPEG_FRAME_HEADER_BYTES, type MpegFrameHeader } from './audio/mpeg-frame.js'
 export { applyMigrations, readMigrations, migrationChecksum, MigrationHistoryError, type MigrateOptions } from './db/migrate.js'
 export { createPrismaClient, pingDatabase, type PrismaClientLike, type PrismaClientFactoryOptions } from './db/prisma.js'
-export { connectDatabase, type DatabaseOptions } from './db/database.js'
+export { connectDatabase, connectReplicaReads, type DatabaseOptions } from './db/database.js'
+export { replicaReads, type ReplicaReads, type ReplicaReadOptions } from './db/replica-reads.js'
+export { isDatabaseUnavailable } from './db/unavailable.js'
 export {
   createS3Client,
   ensureBucket,

@@ -6,3 +6,4 @@ export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedDatabase } f
 export { startEmbeddedS3, DEFAULT_S3_PORT } from './s3.js'
 export { freePort, freePorts, isPortFree, assertPortsFree } from './ports.js'
 export { startRedisCluster, type RedisClusterOptions, type RunningRedisCluster, type ClusterNode } from './redis-cluster.js'
+export { startPgHa, ensureHaInstalled, haInstalled, type PgHaCluster, type HaMember } from './pg-ha.js'

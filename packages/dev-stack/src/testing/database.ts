@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import type { Logger } from '@soundline/platform'
-import { servePglite } from './pglite-server.js'
+import { servePglite, type PgliteServer } from './pglite-server.js'
 
 export interface TestDatabase {
   /** postgres:// URL of a fresh, empty database. */
@@ -56,6 +56,39 @@ export async function startPgliteDatabase(options: { logger?: Logger; maxConnect
     url: `postgres://postgres@127.0.0.1:${server.port}/postgres`,
     async stop() {
       await server.stop()
+      await db.close()
+    },
+  }
+}
+
+export interface RestartableDatabase extends TestDatabase {
+  /** Closes the server and every connection to it: the address refuses connections. */
+  goAway(): Promise<void>
+  /** Serves the same data on the same address again. */
+  comeBack(): Promise<void>
+}
+
+/**
+ * A PGlite database whose server stops and starts on the same address: what a
+ * client of a stable endpoint (HAProxy in front of Patroni) sees during a
+ * failover, for tests of reconnecting without a restart.
+ */
+export async function startRestartablePgliteDatabase(): Promise<RestartableDatabase> {
+  const { PGlite } = await import('@electric-sql/pglite')
+  const db = await PGlite.create()
+  let server: PgliteServer | undefined = await servePglite({ db, maxConnections: 64 })
+  const port = server.port
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async goAway() {
+      await server?.stop()
+      server = undefined
+    },
+    async comeBack() {
+      server ??= await servePglite({ db, port, maxConnections: 64 })
+    },
+    async stop() {
+      await server?.stop()
       await db.close()
     },
   }

@@ -1,5 +1,11 @@
 // Helpers for services' tests: real servers on ephemeral ports, no mocks.
-export { startTestDatabase, startPgliteDatabase, type TestDatabase } from './database.js'
+export {
+  startTestDatabase,
+  startPgliteDatabase,
+  startRestartablePgliteDatabase,
+  type TestDatabase,
+  type RestartableDatabase,
+} from './database.js'
 export {
   startTestS3,
   testS3Client,

@@ -18,6 +18,12 @@ export function databaseConfig(defaultUrl: string) {
   return {
     DATABASE_URL: env.url({ default: defaultUrl, protocols: ['postgres', 'postgresql'] }),
     DATABASE_POOL_MAX: env.integer({ default: 10, min: 1, max: 100 }),
+    /**
+     * Optional: the database's read-only endpoint (replicas). The few reads a stale
+     * answer cannot hurt go there (docs/high-availability.md); unset, everything
+     * reads from DATABASE_URL.
+     */
+    DATABASE_READ_URL: env.optionalUrl({ protocols: ['postgres', 'postgresql'] }),
   }
 }
 

@@ -111,6 +111,11 @@ export const env = {
     }
   },
 
+  /** A URL when set, undefined when not. */
+  optionalUrl(options: { protocols: string[] }): EnvReader<string | undefined> {
+    return (raw, name) => (present(raw) ? env.url(options)(raw, name) : undefined)
+  },
+
   /**
    * A JSON value checked by `parse`, which returns the typed value or throws
    * an Error saying what is wrong (the message follows the variable's name).

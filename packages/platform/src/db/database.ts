@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { applyMigrations } from './migrate.js'
+import { replicaReads, type ReplicaReads } from './replica-reads.js'
 import { createPrismaClient, pingDatabase, type PrismaClientFactoryOptions, type PrismaClientLike, type RawQueryable } from './prisma.js'
 
 export interface DatabaseOptions<T> {
@@ -45,4 +46,26 @@ export async function connectDatabase<T extends PrismaClientLike & RawQueryable>
     await client.$disconnect()
   })
   return client
+}
+
+/**
+ * The replica side of a service's database: a second Prisma client on the
+ * read-only endpoint when `connectionString` is set (closed on shutdown), wrapped
+ * so that a read falls back to `primary` when no replica answers. Not a
+ * readiness component: the primary can serve every read.
+ */
+export function connectReplicaReads<T extends PrismaClientLike>(
+  app: FastifyInstance,
+  options: { PrismaClient: new (options: PrismaClientFactoryOptions) => T; connectionString?: string; poolMax: number; primary: T },
+): ReplicaReads<T> {
+  if (options.connectionString === undefined) return replicaReads(options.primary, undefined, app.log)
+  const replica = createPrismaClient(options.PrismaClient, {
+    connectionString: options.connectionString,
+    poolMax: options.poolMax,
+    logger: app.log,
+  })
+  app.addHook('onClose', async () => {
+    await replica.$disconnect()
+  })
+  return replicaReads(options.primary, replica, app.log)
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { isDatabaseUnavailable } from '../db/unavailable.js'
 import { DomainError } from './domain-error.js'
-import { HttpError, ValidationError, type SimpleErrorBody } from './errors.js'
+import { HttpError, httpErrors, ValidationError, type SimpleErrorBody } from './errors.js'
 import { detailsFromValidation } from './validation.js'
 
 /**
@@ -15,6 +16,10 @@ const FASTIFY_CLIENT_ERRORS: Record<string, (error: FastifyError, request: Fasti
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (_error, request) => `Unsupported content type: ${request.headers['content-type'] ?? '(none)'}`,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => 'Content-Length does not match the request body',
 }
+
+const DATABASE_UNAVAILABLE = 'Database unavailable: try again later'
+/** Patroni promotes a replica within a few seconds (docs/high-availability.md). */
+const DATABASE_RETRY_AFTER_SECONDS = 1
 
 /**
  * How a service's domain errors answer: the domain throws its own classes,
@@ -32,6 +37,8 @@ function toHttpError(error: FastifyError, request: FastifyRequest): HttpError {
   if (error instanceof SyntaxError) return new HttpError(400, 'Malformed JSON in request body')
   const status = error.statusCode ?? 500
   if (status >= 400 && status < 500) return new HttpError(status, error.message)
+  // A failover or restart in progress: retriable, unlike a bug (docs/high-availability.md).
+  if (isDatabaseUnavailable(error)) return httpErrors.serviceUnavailable(DATABASE_UNAVAILABLE, DATABASE_RETRY_AFTER_SECONDS)
   return new HttpError(500, 'Internal server error')
 }
 
@@ -61,7 +68,7 @@ export function installErrorHandling(app: FastifyInstance, domainErrors: DomainE
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const mapped = error instanceof DomainError ? domainErrors(error) : undefined
     const httpError = mapped ?? toHttpError(error, request)
-    if (httpError.statusCode >= 500 && !(error instanceof HttpError) && !mapped) {
+    if (httpError.statusCode === 500 && !(error instanceof HttpError) && !mapped) {
       request.log.error({ err: error }, 'unexpected error')
     } else if (httpError.statusCode >= 500) {
       request.log.warn({ err: error }, httpError.message)

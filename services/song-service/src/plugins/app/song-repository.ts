@@ -1,3 +1,4 @@
+import type { ReplicaReads } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js'
 import { SongCatalog, type SongRepository } from '../../domain/song-catalog.js'
@@ -12,7 +13,11 @@ declare module 'fastify' {
 const UNIQUE_VIOLATION = 'P2002'
 const songFields = { id: true, name: true, artist: true, album: true, duration: true, year: true } as const
 
-export function prismaSongRepository(prisma: PrismaClient): SongRepository {
+/**
+ * `reads`: where `findById` may read (a replica; a miss there is confirmed on the primary, so a
+ * song written a moment ago is never reported missing: docs/high-availability.md).
+ */
+export function prismaSongRepository(prisma: PrismaClient, reads: ReplicaReads<PrismaClient>): SongRepository {
   return {
     async insert(song: Song) {
       try {
@@ -30,7 +35,9 @@ export function prismaSongRepository(prisma: PrismaClient): SongRepository {
     },
 
     async findById(id: number) {
-      return prisma.song.findUnique({ where: { id }, select: songFields })
+      return reads.read((client) => client.song.findUnique({ where: { id }, select: songFields }), {
+        confirmOnPrimary: (song) => song === null,
+      })
     },
 
     async deleteByIds(ids: number[]) {
@@ -43,7 +50,7 @@ export function prismaSongRepository(prisma: PrismaClient): SongRepository {
 
 export default fp(
   async (app) => {
-    app.decorate('songCatalog', new SongCatalog(prismaSongRepository(app.songDatabase)))
+    app.decorate('songCatalog', new SongCatalog(prismaSongRepository(app.songDatabase, app.songDatabaseReads)))
   },
   { name: 'song-repository', dependencies: ['database'] },
 )

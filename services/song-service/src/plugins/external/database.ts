@@ -1,9 +1,10 @@
-import { databasePlugin } from '@soundline/platform'
+import { databasePlugin, type ReplicaReads } from '@soundline/platform'
 import { PrismaClient } from '../../generated/prisma/client.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     songDatabase: PrismaClient
+    songDatabaseReads: ReplicaReads<PrismaClient>
   }
 }
 

@@ -1,4 +1,4 @@
-import { ensureBucket, expireIncompleteUploads, httpErrors, type Logger } from '@soundline/platform'
+import { ensureBucket, expireIncompleteUploads, httpErrors, type Logger, type ReplicaReads } from '@soundline/platform'
 import fp from 'fastify-plugin'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { PrismaClient } from '../../generated/prisma/client.js'
@@ -15,7 +15,8 @@ declare module 'fastify' {
 const DEFAULTS_LOCK_KEY = 830_001
 const storageFields = { id: true, storageType: true, bucket: true, path: true } as const
 
-export function prismaStorageRepository(prisma: PrismaClient): StorageRepository {
+/** `reads`: where the listing may come from (a replica: docs/high-availability.md "Which reads go to replicas"). */
+export function prismaStorageRepository(prisma: PrismaClient, reads: ReplicaReads<PrismaClient>): StorageRepository {
   return {
     async create(storage: NewStorage) {
       const { id } = await prisma.storage.create({ data: storage, select: { id: true } })
@@ -23,11 +24,13 @@ export function prismaStorageRepository(prisma: PrismaClient): StorageRepository
     },
 
     async list(type?: StorageType) {
-      return prisma.storage.findMany({
-        where: type ? { storageType: type } : {},
-        select: storageFields,
-        orderBy: { id: 'asc' },
-      })
+      return reads.read((client) =>
+        client.storage.findMany({
+          where: type ? { storageType: type } : {},
+          select: storageFields,
+          orderBy: { id: 'asc' },
+        }),
+      )
     },
 
     async deleteByIds(ids: number[]) {
@@ -67,7 +70,7 @@ export function s3Buckets(s3: S3Client, logger: Logger): Buckets {
 
 export default fp(
   async (app) => {
-    const registry = new StorageRegistry(prismaStorageRepository(app.storageDatabase), s3Buckets(app.s3, app.log))
+    const registry = new StorageRegistry(prismaStorageRepository(app.storageDatabase, app.storageDatabaseReads), s3Buckets(app.s3, app.log))
     const { created } = await registry.initialize()
     if (created.length > 0) app.log.info({ created }, 'default storages created')
     app.decorate('storageRegistry', registry)
