@@ -109,6 +109,18 @@ export async function benchGateway(options: { durationSeconds: number }, figures
       ),
     )
 
+    // The ceiling: a bare Fastify + undici proxy to the same constant upstream (children/proxy-baseline.ts).
+    const ceilingPort = await freePort()
+    const ceiling = track({
+      base: `http://127.0.0.1:${ceilingPort}`,
+      child: startNode(
+        childScript('proxy-baseline'),
+        { PORT: String(ceilingPort), UPSTREAM_URL: streams.base },
+        profileArgs('proxy-baseline'),
+      ),
+    })
+    await waitForHttp(`${ceiling.base}/songs/1`)
+
     const login = await fetch(`${passthrough.base}/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -124,11 +136,13 @@ export async function benchGateway(options: { durationSeconds: number }, figures
     const hits = await load(`${cached.base}/songs/1`, authorization)
     const constant = await load(`${streams.base}/songs/1`)
     const constantThrough = await load(`${overConstant.base}/songs/1`, authorization)
+    const constantCeiling = await load(`${ceiling.base}/songs/1`)
     // One request at a time: what the gateway adds to a single call's latency, without queueing.
     const single = (url: string, headers: Record<string, string> = {}) =>
       runLoad({ url, durationSeconds: options.durationSeconds, headers, connections: 1 })
     const constantSingle = await single(`${streams.base}/songs/1`)
     const constantThroughSingle = await single(`${overConstant.base}/songs/1`, authorization)
+    const constantCeilingSingle = await single(`${ceiling.base}/songs/1`)
 
     const row = (target: string, result: LoadResult, baseline = direct) => [
       target,
@@ -147,14 +161,15 @@ export async function benchGateway(options: { durationSeconds: number }, figures
         row('gateway, cache hit', hits),
         row('constant upstream direct', constant, constant),
         row('gateway -> constant upstream, uncached', constantThrough, constant),
+        row('bare Fastify + undici proxy -> constant upstream (ceiling)', constantCeiling, constant),
       ],
     )
     // autocannon's percentiles are whole milliseconds, too coarse for one call: at one connection the mean is 1000 / req/s.
     const meanMs = (result: LoadResult) => 1000 / result.requestsPerSecond
     const oneAtATime = table(
       ['GET /songs/{id}, 1 connection', 'req/s', 'mean ms', 'errors', 'ratio vs direct (req/s)', 'added mean ms'],
-      [constantSingle, constantThroughSingle].map((result, index) => [
-        index === 0 ? 'constant upstream direct' : 'gateway -> constant upstream, uncached',
+      [constantSingle, constantThroughSingle, constantCeilingSingle].map((result, index) => [
+        ['constant upstream direct', 'gateway -> constant upstream, uncached', 'bare Fastify + undici proxy (ceiling)'][index] ?? '',
         fixed(result.requestsPerSecond, 0),
         fixed(meanMs(result), 3),
         result.errors + result.non2xx,
