@@ -33,6 +33,16 @@ export function startNode(script: string, env: Record<string, string>, nodeArgs:
   }
 }
 
+/**
+ * Node flags that make a child write a V8 CPU profile into BENCH_PROFILE_DIR
+ * when it stops, named after `label` (none when the variable is unset).
+ * Flags, not NODE_OPTIONS: --cpu-prof is refused there.
+ */
+export function profileArgs(label: string): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : []
+}
+
 /** Reads the first line a child prints (children announce their port that way). */
 export async function firstLine(child: Child): Promise<string> {
   const stdout = child.process.stdout

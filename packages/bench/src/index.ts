@@ -3,7 +3,7 @@
 // BENCH_POSTGRES_URL (a real PostgreSQL server for the database rows) tune it;
 // BENCH_ONLY=song,startup picks suites (pipeline needs Java 17 for its Kafka broker);
 // BENCH_JSON=FILE also writes the headline figures as one JSON object (see figures.ts);
-// BENCH_PROFILE_DIR=DIR has the pipeline's Resource Service write a CPU profile there.
+// BENCH_PROFILE_DIR=DIR has the services under test write V8 CPU profiles there (one per process, named after it).
 import { describeMachine } from './machine.js'
 import { Figures, writeFigures } from './figures.js'
 import { benchGateway } from './suites/gateway.js'

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '@soundline/dev-stack/infra'
-import { firstLine, startNode, waitForHttp, type Child } from '../children.js'
+import { firstLine, profileArgs, startNode, waitForHttp, type Child } from '../children.js'
 import { runLoad, type LoadResult } from '../load.js'
 import { fixed, table } from '../report.js'
 import type { Figures } from '../figures.js'
@@ -21,9 +21,10 @@ async function startChildWithPort(script: string): Promise<{ base: string; child
   return { base: `http://127.0.0.1:${port}`, child }
 }
 
-async function startService(entry: string, env: Record<string, string>): Promise<{ base: string; child: Child }> {
+/** `label` names the CPU profile the service writes when BENCH_PROFILE_DIR is set. */
+async function startService(entry: string, env: Record<string, string>, label: string): Promise<{ base: string; child: Child }> {
   const port = await freePort()
-  const child = startNode(repoFile(entry), { PORT: String(port), HOST: '127.0.0.1', ...env })
+  const child = startNode(repoFile(entry), { PORT: String(port), HOST: '127.0.0.1', ...env }, profileArgs(label))
   const base = `http://127.0.0.1:${port}`
   await waitForHttp(`${base}/health/ready`)
   return { base, child }
@@ -73,8 +74,10 @@ export async function benchGateway(options: { durationSeconds: number }, figures
     const authDb = track(await startChildWithPort(childScript('pglite-server')))
     const songDbUrl = songDb.base.replace('http://', 'postgres://postgres@') + '/postgres'
     const authDbUrl = authDb.base.replace('http://', 'postgres://postgres@') + '/postgres'
-    const songs = track(await startService('services/song-service/dist/server.js', { DATABASE_URL: songDbUrl }))
-    const auth = track(await startService('services/auth-service/dist/server.js', { DATABASE_URL: authDbUrl, ADMIN_PASSWORD }))
+    const songs = track(await startService('services/song-service/dist/server.js', { DATABASE_URL: songDbUrl }, 'song-service'))
+    const auth = track(
+      await startService('services/auth-service/dist/server.js', { DATABASE_URL: authDbUrl, ADMIN_PASSWORD }, 'auth-service'),
+    )
     const streams = track(await startChildWithPort(childScript('stream-server')))
     const upstreamEnv = {
       SONG_SERVICE_URL: songs.base,
@@ -83,18 +86,40 @@ export async function benchGateway(options: { durationSeconds: number }, figures
       RATE_LIMIT_MAX: '10000000',
     }
     const passthrough = track(
-      await startService('services/gateway/dist/server.js', { ...upstreamEnv, CACHE_TTL_SECONDS: '0', CACHE_STALE_SECONDS: '0' }),
+      await startService(
+        'services/gateway/dist/server.js',
+        { ...upstreamEnv, CACHE_TTL_SECONDS: '0', CACHE_STALE_SECONDS: '0' },
+        'gateway-passthrough',
+      ),
     )
-    const cached = track(await startService('services/gateway/dist/server.js', { ...upstreamEnv, CACHE_TTL_SECONDS: '3600' }))
+    const cached = track(
+      await startService('services/gateway/dist/server.js', { ...upstreamEnv, CACHE_TTL_SECONDS: '3600' }, 'gateway-cached'),
+    )
     // The gateway's own cost: the same route to an upstream that answers a constant (no database).
     const overConstant = track(
-      await startService('services/gateway/dist/server.js', {
-        ...upstreamEnv,
-        SONG_SERVICE_URL: streams.base,
-        CACHE_TTL_SECONDS: '0',
-        CACHE_STALE_SECONDS: '0',
-      }),
+      await startService(
+        'services/gateway/dist/server.js',
+        {
+          ...upstreamEnv,
+          SONG_SERVICE_URL: streams.base,
+          CACHE_TTL_SECONDS: '0',
+          CACHE_STALE_SECONDS: '0',
+        },
+        'gateway-constant',
+      ),
     )
+
+    // The ceiling: a bare Fastify + undici proxy to the same constant upstream (children/proxy-baseline.ts).
+    const ceilingPort = await freePort()
+    const ceiling = track({
+      base: `http://127.0.0.1:${ceilingPort}`,
+      child: startNode(
+        childScript('proxy-baseline'),
+        { PORT: String(ceilingPort), UPSTREAM_URL: streams.base },
+        profileArgs('proxy-baseline'),
+      ),
+    })
+    await waitForHttp(`${ceiling.base}/songs/1`)
 
     const login = await fetch(`${passthrough.base}/auth/login`, {
       method: 'POST',
@@ -111,11 +136,13 @@ export async function benchGateway(options: { durationSeconds: number }, figures
     const hits = await load(`${cached.base}/songs/1`, authorization)
     const constant = await load(`${streams.base}/songs/1`)
     const constantThrough = await load(`${overConstant.base}/songs/1`, authorization)
+    const constantCeiling = await load(`${ceiling.base}/songs/1`)
     // One request at a time: what the gateway adds to a single call's latency, without queueing.
     const single = (url: string, headers: Record<string, string> = {}) =>
       runLoad({ url, durationSeconds: options.durationSeconds, headers, connections: 1 })
     const constantSingle = await single(`${streams.base}/songs/1`)
     const constantThroughSingle = await single(`${overConstant.base}/songs/1`, authorization)
+    const constantCeilingSingle = await single(`${ceiling.base}/songs/1`)
 
     const row = (target: string, result: LoadResult, baseline = direct) => [
       target,
@@ -134,14 +161,15 @@ export async function benchGateway(options: { durationSeconds: number }, figures
         row('gateway, cache hit', hits),
         row('constant upstream direct', constant, constant),
         row('gateway -> constant upstream, uncached', constantThrough, constant),
+        row('bare Fastify + undici proxy -> constant upstream (ceiling)', constantCeiling, constant),
       ],
     )
     // autocannon's percentiles are whole milliseconds, too coarse for one call: at one connection the mean is 1000 / req/s.
     const meanMs = (result: LoadResult) => 1000 / result.requestsPerSecond
     const oneAtATime = table(
       ['GET /songs/{id}, 1 connection', 'req/s', 'mean ms', 'errors', 'ratio vs direct (req/s)', 'added mean ms'],
-      [constantSingle, constantThroughSingle].map((result, index) => [
-        index === 0 ? 'constant upstream direct' : 'gateway -> constant upstream, uncached',
+      [constantSingle, constantThroughSingle, constantCeilingSingle].map((result, index) => [
+        ['constant upstream direct', 'gateway -> constant upstream, uncached', 'bare Fastify + undici proxy (ceiling)'][index] ?? '',
         fixed(result.requestsPerSecond, 0),
         fixed(meanMs(result), 3),
         result.errors + result.non2xx,

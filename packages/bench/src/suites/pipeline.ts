@@ -8,6 +8,7 @@ import { createLogger, createS3Client, ensureBucket } from '@soundline/platform'
 import { mp3OfSize } from '../mp3-sized.js'
 import { percentile } from '@soundline/dev-stack/stats'
 import { startPipelineStack, type PipelineStack } from '../pipeline-stack.js'
+import { profileArgs } from '../children.js'
 import { fixed, table } from '../report.js'
 import { peakRssDuring, rssOf } from '../rss.js'
 import type { FigureKey, Figures } from '../figures.js'
@@ -333,11 +334,10 @@ async function latency(stack: PipelineStack, s3: S3Client, figures: Figures): Pr
 export async function benchPipeline(figures: Figures): Promise<string> {
   // The bench process's own S3 client; the services get the same variable from the stack.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
-  // BENCH_PROFILE_DIR: the Resource Service writes a V8 CPU profile there when it stops (docs/performance.md).
-  const profileDir = process.env.BENCH_PROFILE_DIR
   const stack = await startPipelineStack({
     resourceEnv: { MAX_UPLOAD_BYTES: String(300 * MIB) },
-    resourceNodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    // BENCH_PROFILE_DIR: the Resource Service writes a V8 CPU profile there when it stops (docs/performance.md).
+    resourceNodeArgs: profileArgs('resource-service'),
   })
   const startupRss = await rssOf(stack.resourcePid)
   figures.set('resource_rss_after_start_mib', startupRss / MIB)

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { freePort } from '@soundline/dev-stack/infra'
-import { firstLine, startNode, waitForHttp, type Child } from '../children.js'
+import { firstLine, profileArgs, startNode, waitForHttp, type Child } from '../children.js'
 import { runLoad, type LoadResult } from '../load.js'
 import { fixed, table } from '../report.js'
 import { exampleSong } from '../song.js'
@@ -22,13 +22,13 @@ async function startPglite(): Promise<{ url: string; child: Child }> {
   return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, child }
 }
 
-async function startSongService(databaseUrl: string): Promise<{ base: string; child: Child }> {
+async function startSongService(databaseUrl: string, label: string): Promise<{ base: string; child: Child }> {
   const port = await freePort()
-  const child = startNode(repoFile('services/song-service/dist/server.js'), {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-  })
+  const child = startNode(
+    repoFile('services/song-service/dist/server.js'),
+    { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl },
+    profileArgs(label),
+  )
   const base = `http://127.0.0.1:${port}`
   await waitForHttp(`${base}/health/ready`)
   return { base, child }
@@ -66,7 +66,7 @@ export async function benchSongService(options: { durationSeconds: number; postg
 
     for (const database of databases) {
       const db = await database.start()
-      const service = await startSongService(db.url)
+      const service = await startSongService(db.url, `song-service-${database.name.toLowerCase()}`)
       try {
         await fetch(`${service.base}/songs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: song(1) })
         const get = await runLoad({ url: `${service.base}/songs/1`, durationSeconds: options.durationSeconds })

@@ -39,17 +39,41 @@ export interface BreakerSnapshot {
 type Call = () => Promise<unknown>
 
 /**
- * mollitia's Circuit, minus three array copies per call: its `execute`
- * filters the module list on every read of `activeModules`. With one active
- * module this does what Circuit.execute does (run it, emit `execute`) directly.
+ * mollitia's Circuit with a fast path for the one call shape Breaker makes.
+ * Circuit.execute copies its module list on every call (`activeModules`
+ * filters it) and spreads rest parameters through three layers; with our one
+ * active RingWindowBreaker, `run` does what it does — run the module, emit
+ * `execute` — without those allocations, and emits only once someone listens.
+ * docs/performance.md ("Breaker")
  */
 class BreakerCircuit extends Circuit {
+  private executeListened = false
+
+  constructor(
+    name: string,
+    private readonly breaker: RingWindowBreaker,
+    /** The call as the module runs it (the deadline, when there is one); undefined: the call itself. */
+    private readonly wrap: ((call: Call) => Promise<unknown>) | undefined,
+  ) {
+    super({ name, func: wrap ?? ((call: Call) => call()), options: { modules: [breaker] } })
+  }
+
+  override on(eventName: string, cb: Parameters<Circuit['on']>[1]): ReturnType<Circuit['on']> {
+    if (eventName === 'execute') this.executeListened = true
+    return super.on(eventName, cb)
+  }
+
   // `params` are mollitia's untyped pass-through arguments.
   override execute<T>(...params: unknown[]): Promise<T> {
-    const module = this.modules[0]
-    if (this.modules.length !== 1 || !module?.active) return super.execute<T>(...params)
-    const result = module.execute<T>(this, this.func, ...params)
-    this.emit('execute', this, result, params)
+    return params.length === 1 && typeof params[0] === 'function' ? this.run(params[0] as () => Promise<T>) : super.execute<T>(...params)
+  }
+
+  run<T>(call: () => Promise<T>): Promise<T> {
+    const module = this.breaker
+    if (this.modules.length !== 1 || this.modules[0] !== module || !module.active) return super.execute<T>(call)
+    const wrap = this.wrap
+    const result = module.run<T>(wrap ? () => wrap(call) as Promise<T> : call)
+    if (this.executeListened) this.emit('execute', this, result, [call])
     return result
   }
 }
@@ -63,6 +87,7 @@ export class Breaker {
   readonly name: string
   readonly settings: Readonly<BreakerSettings>
   readonly circuit: Circuit
+  private readonly fastCircuit: BreakerCircuit
   readonly module: RingWindowBreaker
   private readonly metrics: BreakerMetrics
   private isDisposed = false
@@ -93,8 +118,9 @@ export class Breaker {
       },
     })
     const timeoutMs = this.settings.timeoutMs
-    const run = timeoutMs > 0 ? (call: Call) => withDeadline(call, timeoutMs, name) : (call: Call) => call()
-    this.circuit = new BreakerCircuit({ name, func: run, options: { modules: [this.module] } })
+    const wrap = timeoutMs > 0 ? (call: Call) => withDeadline(call, timeoutMs, name) : undefined
+    this.fastCircuit = new BreakerCircuit(name, this.module, wrap)
+    this.circuit = this.fastCircuit
     this.metrics.track(name, this.module)
   }
 
@@ -112,7 +138,7 @@ export class Breaker {
    * response still resolves, it only counts as a failure.
    */
   execute<T>(call: () => Promise<T>): Promise<T> {
-    return this.circuit.execute<T>(call)
+    return this.fastCircuit.run(call)
   }
 
   snapshot(): BreakerSnapshot {

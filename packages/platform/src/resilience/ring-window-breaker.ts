@@ -83,28 +83,30 @@ export class RingWindowBreaker extends Module {
 
   // `params` and CircuitFunction are mollitia's untyped pass-through arguments.
   override execute<T>(_circuit: Circuit, promise: CircuitFunction, ...params: unknown[]): Promise<T> {
+    return this.run(() => promise(...params) as Promise<T>)
+  }
+
+  /**
+   * One call through the breaker, as `execute` without mollitia's
+   * pass-through arguments: the breaker's hot path allocates only the
+   * async function's own promise. docs/performance.md ("Breaker")
+   */
+  async run<T>(call: () => Promise<T>): Promise<T> {
     if (this.state !== CircuitState.CLOSED && !this.permitTrialCall()) {
       this.stats.recordNotPermitted()
-      return Promise.reject(this.refusal())
+      throw this.refusal()
     }
     const epoch = this.epoch
     const started = this.clock()
-    let pending: Promise<T>
+    let value: T
     try {
-      pending = promise(...params) as Promise<T>
+      value = await call()
     } catch (error) {
-      pending = Promise.reject(error)
+      this.settle(this.classifier.error(error), started, epoch)
+      throw error
     }
-    return pending.then(
-      (value) => {
-        this.settle(this.classifier.result(value), started, epoch)
-        return value
-      },
-      (error: unknown) => {
-        this.settle(this.classifier.error(error), started, epoch)
-        throw error
-      },
-    )
+    this.settle(this.classifier.result(value), started, epoch)
+    return value
   }
 
   /** Failure rate (%) of the current window, or -1 below its minimum number of calls. */
