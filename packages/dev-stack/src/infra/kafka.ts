@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -127,6 +127,25 @@ function serverProperties(dataDir: string, port: number, controllerPort: number)
     'background.threads=2',
     '',
   ].join('\n')
+}
+
+/**
+ * JVM flags for a fast start of a development broker (docs/performance.md
+ * "Start-up"): C1 only (-XX:TieredStopAtLevel=1: most of a start is the JIT
+ * compiling code run once; C1's code is slower at peak, which a dev broker's
+ * few messages a second never reach), and a class-data archive of the
+ * broker's own classes next to its jars: written when the first broker exits,
+ * mapped by every later start instead of loading and verifying some 5000
+ * classes. A missing or stale archive only costs the time it saves (the JVM
+ * warns and loads classes as usual).
+ */
+function fastStartFlags(archive: string, writeArchive: string | undefined): string[] {
+  return [
+    '-XX:TieredStopAtLevel=1',
+    '-XX:-UsePerfData',
+    ...(existsSync(archive) ? [`-XX:SharedArchiveFile=${archive}`] : writeArchive ? [`-XX:ArchiveClassesAtExit=${writeArchive}`] : []),
+    '-Xlog:cds=off,cds+dynamic=off',
+  ]
 }
 
 /** Console-only log4j2 config: everything goes to stdout, which we forward to pino. */
@@ -257,13 +276,29 @@ export async function startKafka(opts: KafkaBrokerOptions): Promise<RunningKafka
   await writeFile(log4jConfig, log4jProperties(opts.brokerLogLevel ?? 'INFO'))
   const jvmLogging = [`-Dlog4j2.configurationFile=${log4jConfig}`, '-Djava.awt.headless=true']
 
+  // Written under a name of this process's own and renamed when the JVM is gone: two brokers
+  // starting at once (tests) never write one file, and a half-written archive is never mapped.
+  const archive = join(opts.cacheDir, `kafka-${KAFKA_VERSION}`, 'broker-classes.jsa')
+  const archiveDraft = existsSync(archive) ? undefined : `${archive}.${process.pid}.${port}`
   const started = performance.now()
   if (!existsSync(join(opts.dataDir, 'kraft', 'meta.properties'))) {
     // A leading '-' would be read by the storage tool as an option: any other first letter is as good.
     const clusterId = randomBytes(16).toString('base64url').replace(/^-/, 'A')
     await runCommand(
       java,
-      ['-Xmx256m', ...jvmLogging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', serverConfig],
+      [
+        '-Xmx256m',
+        ...fastStartFlags(archive, undefined),
+        ...jvmLogging,
+        '-cp',
+        classpath,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId,
+        '-c',
+        serverConfig,
+      ],
       { cwd: opts.dataDir },
     )
     logger.info({ clusterId, dataDir: opts.dataDir }, 'formatted KRaft storage')
@@ -278,6 +313,7 @@ export async function startKafka(opts: KafkaBrokerOptions): Promise<RunningKafka
       '-Xmx512m',
       '-XX:+UseSerialGC',
       '-XX:+ExitOnOutOfMemoryError',
+      ...fastStartFlags(archive, archiveDraft),
       ...jvmLogging,
       '-cp',
       classpath,
@@ -286,7 +322,9 @@ export async function startKafka(opts: KafkaBrokerOptions): Promise<RunningKafka
     ],
     { cwd: opts.dataDir, stdio: ['ignore', 'pipe', 'pipe'] },
   )
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve())).then(async () => {
+    if (archiveDraft && existsSync(archiveDraft)) await rename(archiveDraft, archive).catch(() => rm(archiveDraft, { force: true }))
+  })
   child.on('error', (error) => logger.error({ err: error }, 'Kafka broker process error'))
   child.once('exit', (code, signal) => {
     if (!stopping) logger.error({ code, signal, lastLines: lastLines.slice(-10) }, 'Kafka broker exited unexpectedly')

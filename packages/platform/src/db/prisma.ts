@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8'
 import { PrismaPg } from '@prisma/adapter-pg'
 import type { Logger } from '../logging/logger.js'
 
@@ -57,6 +58,11 @@ export function createPrismaClient<T extends PrismaClientLike>(
   PrismaClientClass: new (options: PrismaClientFactoryOptions) => T,
   opts: CreatePrismaClientOptions,
 ): T {
+  // Prisma 7's query compiler is a WASM module compiled when the client starts; by default V8
+  // compiles every function of it, most of which a service never calls. Lazily, each is compiled
+  // on its first call: 20 MiB less resident at start, nothing lost after the first queries
+  // (docs/performance.md "Resource Service RSS"). Set before the first client compiles it.
+  setFlagsFromString('--wasm-lazy-compilation')
   const { connectionString, logger } = opts
   const schema = schemaFromUrl(connectionString)
   const adapter = new PrismaPg(
