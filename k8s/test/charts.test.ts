@@ -245,7 +245,8 @@ function run(): void {
       const file = parse(readFileSync(path.join(repoRoot, 'k8s/charts/soundline-infra/rules/soundline.rules.yaml'), 'utf8')) as unknown
       t.same(rule.spec, file, 'the PrometheusRule ships exactly rules/soundline.rules.yaml')
     }
-    const kind = render('k8s/charts/soundline-infra', 'soundline-infra', 'soundline')
+    // The warehouse refresh is off in kind by default (no local image): rendered with it on.
+    const kind = render('k8s/charts/soundline-infra', 'soundline-infra', 'soundline', ['--set', 'warehouse.enabled=true'])
     const policies = kind.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name).sort()
     t.same(
       policies,
@@ -265,7 +266,7 @@ function run(): void {
   })
 
   t.test('NetworkPolicies: each database reachable only by its owner (and the warehouse refresh)', async (t) => {
-    const infra = render('k8s/charts/soundline-infra', 'soundline-infra', 'soundline')
+    const infra = render('k8s/charts/soundline-infra', 'soundline-infra', 'soundline', ['--set', 'warehouse.enabled=true'])
     type Policy = K8sObject & { spec: { ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[] } }
     // and the warehouse refresh, which reads song, storage and resource (READ ONLY: docs/warehouse.md)
     for (const [db, ...readers] of [

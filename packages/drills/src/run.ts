@@ -65,11 +65,11 @@ export async function runAndReport(
     ? scenario.run(stack, scenario, options, { outDir: settings.outDir, stamp, progress })
     : runDrill(stack, scenario, options, stamp).then((result) => reportDrill(result, settings.outDir, stamp))
   return drill.catch((error: unknown): DrillReport => {
-      const message = (error as Error).stack ?? String(error)
-      return {
-        criteria: [{ name: 'the drill runs to its end', pass: false, actual: message }],
-        passed: false,
-        text: `== ${scenario.name}: the drill itself failed\n${message}`,
+    const message = (error as Error).stack ?? String(error)
+    return {
+      criteria: [{ name: 'the drill runs to its end', pass: false, actual: message }],
+      passed: false,
+      text: `== ${scenario.name}: the drill itself failed\n${message}`,
       pngPath: '',
     }
   })
