@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8'
 import { PrismaPg } from '@prisma/adapter-pg'
 import type { Logger } from '../logging/logger.js'
 
@@ -35,7 +34,6 @@ export interface CreatePrismaClientOptions {
 const DEFAULT_POOL_MAX = 10
 const CONNECTION_TIMEOUT_MS = 5_000
 const IDLE_TIMEOUT_MS = 30_000
-const KEEPALIVE_DELAY_MS = 10_000
 
 function schemaFromUrl(connectionString: string): string | undefined {
   try {
@@ -58,11 +56,6 @@ export function createPrismaClient<T extends PrismaClientLike>(
   PrismaClientClass: new (options: PrismaClientFactoryOptions) => T,
   opts: CreatePrismaClientOptions,
 ): T {
-  // Prisma 7's query compiler is a WASM module compiled when the client starts; by default V8
-  // compiles every function of it, most of which a service never calls. Lazily, each is compiled
-  // on its first call: 20 MiB less resident at start, nothing lost after the first queries
-  // (docs/performance.md "Resource Service RSS"). Set before the first client compiles it.
-  setFlagsFromString('--wasm-lazy-compilation')
   const { connectionString, logger } = opts
   const schema = schemaFromUrl(connectionString)
   const adapter = new PrismaPg(
@@ -71,10 +64,6 @@ export function createPrismaClient<T extends PrismaClientLike>(
       max: opts.poolMax ?? DEFAULT_POOL_MAX,
       connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
       idleTimeoutMillis: IDLE_TIMEOUT_MS,
-      // A server that vanished without closing its sockets (a node lost, not a process) is
-      // noticed by TCP keepalive instead of never (docs/high-availability.md).
-      keepAlive: true,
-      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
       // Idle pooled connections must not keep a finished process (or test) alive.
       allowExitOnIdle: true,
     },
