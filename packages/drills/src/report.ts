@@ -34,42 +34,47 @@ function summary(result: DrillResult): string {
 }
 
 /** Writes the chart and lays out the verdict, as every drill's report has them. */
-export async function chartAndVerdict(
-  criteria: Criterion[],
-  svg: string,
-  outDir: string,
-  file: string,
-): Promise<{ pngPath: string; verdict: string }> {
+/**
+ * Writes the chart and assembles a drill's report: its heading lines, its sections (timeline,
+ * summary), the criteria table and the verdict line. Shared by every drill's own report.
+ */
+export async function composeReport(parts: {
+  criteria: Criterion[]
+  svg: string
+  outDir: string
+  file: string
+  heading: string[]
+  sections: string[]
+}): Promise<DrillReport> {
+  const { criteria, outDir } = parts
   await mkdir(outDir, { recursive: true })
-  const pngPath = join(outDir, file)
-  await writeFile(pngPath, renderPng(svg))
-  return {
-    pngPath,
-    verdict: textTable([['', 'criterion', 'measured'], ...criteria.map((c) => [c.pass ? 'PASS' : 'FAIL', c.name, c.actual])]),
-  }
-}
-
-export async function reportDrill(result: DrillResult, outDir: string, stamp: string): Promise<DrillReport> {
-  const rows = secondsOf(result)
-  const criteria = judge(result)
+  const pngPath = join(outDir, parts.file)
+  await writeFile(pngPath, renderPng(parts.svg))
+  const verdict = textTable([['', 'criterion', 'measured'], ...criteria.map((c) => [c.pass ? 'PASS' : 'FAIL', c.name, c.actual])])
   const passed = criteria.every((c) => c.pass)
-  const { pngPath, verdict } = await chartAndVerdict(
-    criteria,
-    chartSvg(result, rows, criteria),
-    outDir,
-    `${result.scenario.name}-${stamp}.png`,
-  )
   const text = [
-    `== ${result.scenario.name}: ${result.scenario.summary}`,
-    `${result.options.rate} uploads/s; warm-up ${result.options.warmupSeconds} s, fault ${result.options.faultSeconds} s, after ${result.options.afterSeconds} s`,
-    '',
-    timelineText(result, rows),
-    '',
-    summary(result),
+    ...parts.heading,
+    ...parts.sections.flatMap((section) => ['', section]),
     '',
     verdict,
     '',
     `verdict: ${passed ? 'PASS' : 'FAIL'}   chart: ${pngPath}`,
   ].join('\n')
   return { criteria, passed, text, pngPath }
+}
+
+export async function reportDrill(result: DrillResult, outDir: string, stamp: string): Promise<DrillReport> {
+  const rows = secondsOf(result)
+  const criteria = judge(result)
+  return composeReport({
+    criteria,
+    svg: chartSvg(result, rows, criteria),
+    outDir,
+    file: `${result.scenario.name}-${stamp}.png`,
+    heading: [
+      `== ${result.scenario.name}: ${result.scenario.summary}`,
+      `${result.options.rate} uploads/s; warm-up ${result.options.warmupSeconds} s, fault ${result.options.faultSeconds} s, after ${result.options.afterSeconds} s`,
+    ],
+    sections: [timelineText(result, rows), summary(result)],
+  })
 }

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { service, serviceEntry, serviceUrlVariable } from '@soundline/registry'
 import { pino } from 'pino'
-import { INFRA_READY_PREFIX, type InfraUrls } from './infra-protocol.js'
+import { infraReady } from './infra-protocol.js'
 import { freePort, startKafka, type RunningKafka } from '@soundline/dev-stack/infra'
 import { cacheDir, repoRoot } from '@soundline/dev-stack/paths'
 import { killAllSync, spawnChild, waitForReady, type SupervisedChild } from '@soundline/dev-stack/supervisor'
@@ -188,16 +188,7 @@ export class DrillStack {
     })
     this.infra = infra
     infra.stderr?.on('data', (chunk: Buffer) => this.log.write(chunk))
-    const urls = new Promise<InfraUrls>((resolve, reject) => {
-      let buffered = ''
-      infra.stdout?.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString()
-        const line = buffered.split('\n').find((l) => l.startsWith(INFRA_READY_PREFIX))
-        if (line) resolve(JSON.parse(line.slice(INFRA_READY_PREFIX.length)) as InfraUrls)
-      })
-      infra.once('exit', (code) => reject(new Error(`the infra process exited during start-up (code ${code}); see ${this.logPath}`)))
-      setTimeout(() => reject(new Error(`the infra process was not ready within ${INFRA_TIMEOUT_MS} ms`)), INFRA_TIMEOUT_MS).unref()
-    })
+    const urls = infraReady(infra, 'the infra process', INFRA_TIMEOUT_MS, this.logPath)
     const [ready] = await Promise.all([urls, this.startKafka()])
     this.databaseUrls = { ...ready.databaseUrls, ...Object.fromEntries(Object.entries(external).map(([name, db]) => [name, db.url])) }
     this.s3Endpoint = ready.s3Endpoint

@@ -9,7 +9,7 @@ import { freePort, startRedisCluster, type RunningRedisCluster } from '@soundlin
 import { repoRoot } from '@soundline/dev-stack/paths'
 import { killAllSync, spawnChild, waitForReady, type SupervisedChild } from '@soundline/dev-stack/supervisor'
 import { service, serviceEntry, serviceUrlVariable } from '@soundline/registry'
-import { INFRA_READY_PREFIX, type InfraUrls } from '../infra-protocol.js'
+import { infraReady } from '../infra-protocol.js'
 
 const READY_TIMEOUT_MS = 120_000
 
@@ -110,16 +110,7 @@ export class CacheStack {
     })
     this.db = db
     db.stderr?.on('data', (chunk: Buffer) => this.log.write(chunk))
-    const urls = await new Promise<InfraUrls>((resolve, reject) => {
-      let buffered = ''
-      db.stdout?.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString()
-        const line = buffered.split('\n').find((l) => l.startsWith(INFRA_READY_PREFIX))
-        if (line) resolve(JSON.parse(line.slice(INFRA_READY_PREFIX.length)) as InfraUrls)
-      })
-      db.once('exit', (code) => reject(new Error(`the database process exited during start-up (code ${code}); see ${this.logPath}`)))
-      setTimeout(() => reject(new Error('the database process was not ready within 120 s')), READY_TIMEOUT_MS).unref()
-    })
+    const urls = await infraReady(db, 'the database process', READY_TIMEOUT_MS, this.logPath)
     const url = urls.databaseUrls[database]
     if (!url) throw new Error(`no URL for database ${database}`)
     return url

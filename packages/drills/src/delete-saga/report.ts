@@ -1,6 +1,6 @@
 // What the delete-saga drill prints and keeps: a per-second timeline, the
 // measured numbers, the verdict, and the chart.
-import { chartAndVerdict, type DrillReport } from '../report.js'
+import { composeReport, type DrillReport } from '../report.js'
 import { formatMs, textTable } from '../stats.js'
 import { counterIncrease } from '../verdict.js'
 import { deleteSagaChartSvg } from './chart.js'
@@ -109,20 +109,15 @@ export async function reportDeleteSaga(result: DeleteSagaResult, outDir: string,
   const rows = sagaSeconds(result)
   const m = measure(result)
   const criteria = judgeDeleteSaga(result, m)
-  const passed = criteria.every((c) => c.pass)
-  const svg = deleteSagaChartSvg(result, rows, criteria)
-  const { pngPath, verdict } = await chartAndVerdict(criteria, svg, outDir, `${result.scenario.name}-${stamp}.png`)
-  const text = [
-    `== ${result.scenario.name}: ${result.scenario.summary}`,
-    `${result.options.rate} uploads/s and ${result.deletions.length} DELETEs; warm-up ${result.options.warmupSeconds} s, Song Service down ${result.options.faultSeconds} s, after ${result.options.afterSeconds} s`,
-    '',
-    timelineText(rows),
-    '',
-    summary(result, m),
-    '',
-    verdict,
-    '',
-    `verdict: ${passed ? 'PASS' : 'FAIL'}   chart: ${pngPath}`,
-  ].join('\n')
-  return { criteria, passed, text, pngPath }
+  return composeReport({
+    criteria,
+    svg: deleteSagaChartSvg(result, rows, criteria),
+    outDir,
+    file: `${result.scenario.name}-${stamp}.png`,
+    heading: [
+      `== ${result.scenario.name}: ${result.scenario.summary}`,
+      `${result.options.rate} uploads/s and ${result.deletions.length} DELETEs; warm-up ${result.options.warmupSeconds} s, Song Service down ${result.options.faultSeconds} s, after ${result.options.afterSeconds} s`,
+    ],
+    sections: [timelineText(rows), summary(result, m)],
+  })
 }
