@@ -34,6 +34,7 @@ export interface CreatePrismaClientOptions {
 const DEFAULT_POOL_MAX = 10
 const CONNECTION_TIMEOUT_MS = 5_000
 const IDLE_TIMEOUT_MS = 30_000
+const KEEPALIVE_DELAY_MS = 10_000
 
 function schemaFromUrl(connectionString: string): string | undefined {
   try {
@@ -64,6 +65,10 @@ export function createPrismaClient<T extends PrismaClientLike>(
       max: opts.poolMax ?? DEFAULT_POOL_MAX,
       connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
       idleTimeoutMillis: IDLE_TIMEOUT_MS,
+      // A server that vanished without closing its sockets (a node lost, not a process) is
+      // noticed by TCP keepalive instead of never (docs/high-availability.md).
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
       // Idle pooled connections must not keep a finished process (or test) alive.
       allowExitOnIdle: true,
     },
