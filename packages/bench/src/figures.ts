@@ -15,6 +15,8 @@ export const FIGURE_KEYS = [
   'permanent_p50_ms',
   'permanent_p95_ms',
   'breaker_vs_cockatiel_ratio_window100',
+  // Not one of the goals: the same breaker with call timing stubbed out, to show what the timing costs.
+  'breaker_untimed_vs_cockatiel_ratio_window100',
   'startup_warm_s',
   'startup_fresh_s',
 ] as const

@@ -89,6 +89,11 @@ export async function benchBreaker(figures: Figures): Promise<string> {
     cleanups.push(() => breaker.dispose())
     add('createBreaker (count window, metrics)', String(size), () => breaker.execute(bare))
   }
+  // The same breaker with its clock stubbed: what the two clock reads per call (the slow-call
+  // rate and the duration histogram, which cockatiel does not keep) cost, shown beside cockatiel.
+  const untimed = createBreaker({ name: 'bench-untimed', logger, registry, clock: () => 0, settings: settings({}) })
+  cleanups.push(() => untimed.dispose())
+  add('createBreaker, calls not timed (clock stubbed)', '100', () => untimed.execute(bare))
   const timed = createBreaker({ name: 'bench-deadline', logger, registry, settings: settings({ timeoutMs: 10_000 }) })
   cleanups.push(() => timed.dispose())
   add('createBreaker + 10 s deadline', '100', () => timed.execute(bare))
@@ -129,6 +134,7 @@ export async function benchBreaker(figures: Figures): Promise<string> {
   const at100 = (implementation: string) =>
     median(candidates.find((candidate) => candidate.implementation.startsWith(implementation) && candidate.window === '100')?.samples ?? [])
   figures.set('breaker_vs_cockatiel_ratio_window100', at100('createBreaker (count window') / at100('cockatiel CountBreaker'))
+  figures.set('breaker_untimed_vs_cockatiel_ratio_window100', at100('createBreaker, calls not timed') / at100('cockatiel CountBreaker'))
   return (
     table(
       ['implementation', 'window', 'ns/call', 'µs/call', 'overhead ns', 'ratio vs bare', 'calls/round'],
