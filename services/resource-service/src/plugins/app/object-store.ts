@@ -8,11 +8,18 @@ import {
 } from '@aws-sdk/client-s3'
 import { HttpError, httpErrors, uploadStream, type Logger } from '@soundline/platform'
 import type { Readable } from 'node:stream'
+import { setTimeout as delay } from 'node:timers/promises'
 import { Counter, type Registry } from 'prom-client'
 import { MP3_CONTENT_TYPE } from '../../domain/resource-uploads.js'
 import type { ByteRange, ObjectLocation, ObjectStore } from '../../domain/resource.js'
 
 const RETRY_AFTER_SECONDS = 5
+/**
+ * How long after a cut-off streamed PUT its object is deleted once more. Some S3-compatible
+ * servers (versitygw, the local one) take the closed connection for the end of the body and
+ * store what arrived, after the domain's own delete has already run (docs/performance.md).
+ */
+export const CUT_OFF_PUT_SWEEP_MS = 1_000
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND'])
 
 function isMissing(error: unknown): boolean {
@@ -70,10 +77,25 @@ function copySource({ bucket, key }: ObjectLocation): string {
   return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`
 }
 
-/** The S3 adapter. */
-export function s3ObjectStore(s3: S3Client, options: ObjectStoreOptions): ObjectStore {
+/** The S3 adapter; `settle()` waits for the sweeps of cut-off uploads still due (at shutdown). */
+export function s3ObjectStore(s3: S3Client, options: ObjectStoreOptions): ObjectStore & { settle(): Promise<void> } {
   const { logger } = options
   const clientAborts = clientAbortCounter(options.registry)
+  const sweeps = new Set<Promise<void>>()
+  const deleteObject = (location: ObjectLocation) => s3.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: location.key }))
+  /** A PUT cut off mid-body must leave nothing, even where the server stores it after our delete. */
+  const sweepCutOffPut = (location: ObjectLocation): void => {
+    const sweep = delay(CUT_OFF_PUT_SWEEP_MS)
+      .then(() => deleteObject(location))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          if (!isMissing(error)) logger.warn({ err: error, ...location }, 'could not delete the object of a cut-off upload')
+        },
+      )
+      .finally(() => sweeps.delete(sweep))
+    sweeps.add(sweep)
+  }
   const call = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
       return await run()
@@ -95,6 +117,7 @@ export function s3ObjectStore(s3: S3Client, options: ObjectStoreOptions): Object
         // or a chunked body has none and goes part by part (docs/performance.md).
         await uploadStream(s3, { ...location, body, contentLength: length, contentType: MP3_CONTENT_TYPE, logger })
       } catch (error) {
+        if (length !== undefined) sweepCutOffPut(location)
         if (bodyError === undefined || error !== bodyError) throw unavailableOr(error)
         if (!isClientAbort(error)) throw error // the domain's own verdicts on the bytes (not an MP3, too large)
         clientAborts.inc()
@@ -138,11 +161,15 @@ export function s3ObjectStore(s3: S3Client, options: ObjectStoreOptions): Object
 
     async delete(location) {
       try {
-        await s3.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: location.key }))
+        await deleteObject(location)
       } catch (error) {
         // Already gone (some S3-compatible servers answer 404 instead of 204): that is what we wanted.
         if (!isMissing(error)) throw unavailableOr(error)
       }
+    },
+
+    async settle() {
+      await Promise.all(sweeps)
     },
   }
 }

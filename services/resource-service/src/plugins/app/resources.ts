@@ -26,6 +26,7 @@ export default fp<{ config: ResourceServiceConfig }>(
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX)
     const repository = prismaResourceRepository(app.prisma, topics, () => app.outboxRelay.wake())
     const objects = s3ObjectStore(app.s3, { logger: logger.child({ component: 'object-store' }), registry: app.metrics })
+    app.addHook('onClose', () => objects.settle())
     const storageClient = registerServiceClient(app, {
       name: 'storage-service',
       baseUrl: config.STORAGE_SERVICE_URL,
