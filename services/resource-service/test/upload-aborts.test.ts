@@ -4,6 +4,7 @@
 // up is the client's doing: not an S3 outage in the log, the metrics or a breaker.
 import { connect, type Socket } from 'node:net'
 import { Writable } from 'node:stream'
+import { isDeepStrictEqual } from 'node:util'
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import { defaultClassifier, loggerOptions } from '@soundline/platform'
 import { eventually, http, kafkaBrokers, listenOnFreePort, makeMp3, startTestDatabase } from '@soundline/dev-stack/testing'
@@ -132,8 +133,8 @@ for (const framing of ['content-length', 'chunked'] as const) {
     await eventually(async () => (await clientAborts()) === before + 1, 'the abort to be counted')
     // The local S3 server may store a cut-off PUT's bytes after the service's first delete;
     // the service sweeps it CUT_OFF_PUT_SWEEP_MS later (docs/performance.md).
-    const clean = async () => JSON.stringify(await leftovers()) === JSON.stringify({ uploads: 0, objects: 0, rows: 0 })
-    await eventually(clean, 'nothing left', CUT_OFF_PUT_SWEEP_MS + 5_000).catch(() => undefined)
+    const nothingLeft = async () => isDeepStrictEqual(await leftovers(), { uploads: 0, objects: 0, rows: 0 })
+    await eventually(nothingLeft, 'nothing left', CUT_OFF_PUT_SWEEP_MS + 5_000).catch(() => undefined)
     t.same(await leftovers(), { uploads: 0, objects: 0, rows: 0 }, 'no parts, no object, no row')
     const closed = lines.filter((line) => line.msg === 'client closed the upload')
     t.equal(closed.length, 1, 'logged once')

@@ -30,6 +30,13 @@ export interface UploadStreamOptions {
   partBytes?: number
   /** Where a failed abort is reported (its parts stay in S3 until the bucket's lifecycle rule expires them). */
   logger?: Logger
+  /**
+   * Called when the one streamed PutObject (`contentLength` set) failed after it was sent. S3
+   * stores nothing then; some S3-compatible servers (versitygw, the local one) take the closed
+   * connection for the end of the body and may store what arrived, even after the caller's own
+   * delete, so the caller can delete the object once more later (docs/performance.md).
+   */
+  onPutCutOff?: () => void
 }
 
 /**
@@ -118,7 +125,7 @@ export class BodyLengthMismatchError extends Error {
  * stream's buffers whatever the size (S3 takes up to 5 GiB in one PUT). The
  * SDK pipes the body into its request, and pipe() does not forward errors: a
  * body that fails (or has the wrong length) aborts the request, so S3 never
- * sees a complete object and stores nothing, and the body's own error is what
+ * sees a complete object and stores nothing (but see `onPutCutOff`), and the body's own error is what
  * the caller gets. The SDK does not retry a streamed body (it cannot be read
  * twice); the parts of the other path are buffers and are retried.
  */
@@ -154,6 +161,7 @@ async function putStream(s3: S3Client, options: UploadStreamOptions, contentLeng
       { abortSignal: aborter.signal },
     )
   } catch (error) {
+    options.onPutCutOff?.()
     throw failure ?? error
   } finally {
     body.off('error', fail)

@@ -115,9 +115,15 @@ export function s3ObjectStore(s3: S3Client, options: ObjectStoreOptions): Object
       try {
         // A declared length (a raw body's Content-Length) streams as one PutObject; a form part
         // or a chunked body has none and goes part by part (docs/performance.md).
-        await uploadStream(s3, { ...location, body, contentLength: length, contentType: MP3_CONTENT_TYPE, logger })
+        await uploadStream(s3, {
+          ...location,
+          body,
+          contentLength: length,
+          contentType: MP3_CONTENT_TYPE,
+          logger,
+          onPutCutOff: () => sweepCutOffPut(location),
+        })
       } catch (error) {
-        if (length !== undefined) sweepCutOffPut(location)
         if (bodyError === undefined || error !== bodyError) throw unavailableOr(error)
         if (!isClientAbort(error)) throw error // the domain's own verdicts on the bytes (not an MP3, too large)
         clientAborts.inc()
